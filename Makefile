@@ -1,0 +1,71 @@
+# The front door. `make help` lists the targets; every target bootstraps its own virtual environment.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+SEEDS := seedcode/modelbuild seedcode/modeldeploy
+PYTEST_FLAGS ?=
+# Every CloudFormation template the project ships: the rendered products and the seed's own.
+CFN_TEMPLATES = $(wildcard templates/*.yaml seedcode/modeldeploy/endpoint-config-template.yml)
+
+.PHONY: help venv test lint templates seed-zips demo standin bench checkov lock clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): requirements/dev.txt setup.cfg pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv with the pinned requirements
+
+test: $(STAMP) ## Run every test: the project's and each seed repository's own
+	$(PY) -m pytest $(PYTEST_FLAGS) tests
+	@for seed in $(SEEDS); do \
+	  if [ -d $$seed/tests ]; then (cd $$seed && ../../$(PY) -m pytest $(PYTEST_FLAGS)) || exit 1; fi; \
+	done
+
+lint: $(STAMP) ## ruff, mypy, and cfn-lint on every rendered and seed template
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(if $(CFN_TEMPLATES),$(VENV)/bin/cfn-lint --include-checks I -- $(CFN_TEMPLATES))
+
+templates: $(STAMP) ## Render every template variant into templates/
+	$(PY) -m generator render --out templates
+
+seed-zips: $(STAMP) ## Build the seed and bootstrap zips into build/assets (byte-identical run to run)
+	$(PY) -m seeding.assets --out build/assets
+
+demo: $(STAMP) ## Run the whole walkthrough (steps 1 to 6) on the local AWS stand-in
+	$(PY) -m demo
+
+standin: $(STAMP) ## Start the local AWS stand-in in the foreground; prints the exports to use it
+	$(PY) -m standin
+
+bench: $(STAMP) ## Print speed and size figures
+	$(PY) -m bench
+
+$(CHECKOV_VENV)/bin/checkov:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+
+checkov: $(CHECKOV_VENV)/bin/checkov $(STAMP) ## checkov (own environment, offline) on every variant with all conditions on
+	$(PY) -m generator render --all-conditions-on --out build/checkov
+	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework cloudformation -d build/checkov
+
+lock: ## Re-resolve requirements/dev.in into requirements/dev.txt
+	rm -rf build/lockenv && $(PYTHON) -m venv build/lockenv
+	build/lockenv/bin/pip install --quiet -r requirements/dev.in
+	{ sed -n '1,2p' requirements/dev.txt; build/lockenv/bin/pip freeze; } > requirements/dev.txt.new && mv requirements/dev.txt.new requirements/dev.txt
+
+clean: ## Remove the virtual environments and build output
+	rm -rf $(VENV) $(CHECKOV_VENV) build .pytest_cache .mypy_cache .ruff_cache

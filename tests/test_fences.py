@@ -1,0 +1,62 @@
+"""The fences of docs/DESIGN.md: which parts of the project may import which."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT_PACKAGES = {"generator", "seeding", "scripts", "standin", "demo", "bench"}
+
+
+def imported_top_levels(path: Path) -> set[str]:
+    """Top-level module names a file imports, as `import x.y` or `from x.y import z`."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def python_files(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).rglob("*.py"))
+
+
+@pytest.mark.parametrize(
+    ("folder", "forbidden"),
+    [
+        ("seedcode", PROJECT_PACKAGES),
+        ("generator", {"standin", "scripts", "demo"}),
+        ("seeding", {"standin", "scripts", "demo"}),
+        ("scripts", {"standin", "demo"}),
+    ],
+)
+def test_folder_imports_nothing_forbidden(folder: str, forbidden: set[str]) -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in python_files(folder)
+        for name in imported_top_levels(path)
+        if name.split(".")[0] in forbidden
+    ]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_standin_imports_only_the_validator_of_the_generator() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in python_files("standin")
+        for name in imported_top_levels(path)
+        if name.split(".")[0] in {"generator", "scripts", "demo"} and name != "generator.validation"
+    ]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_the_fence_check_sees_imports(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("import standin.server\nfrom generator.validation import check\nfrom . import local\n")
+    assert imported_top_levels(sample) == {"standin.server", "generator.validation"}
