@@ -1,0 +1,1 @@
+"""The AWS operations the stand-in answers itself: Service Catalog, SageMaker projects, connections."""
