@@ -1,0 +1,338 @@
+"""`sm-mlops`: one subcommand per walkthrough step. It only parses and delegates to the `ensure_*` modules.
+
+Exit codes: 0 ok, 1 failure, 2 bad input, 3 not found / a precondition is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+from scripts import cleanup, connections, iam_roles, models, preflight, projects, servicecatalog
+from scripts.common import BAD_INPUT, FAILURE, NOT_FOUND, OK, Aws, BadInput, CommandError, progress
+from scripts.templates import ROLE_FAMILIES, VARIANTS
+
+
+def _aws(args: argparse.Namespace) -> Aws:
+    kwargs = {k: v for k, v in (("profile_name", args.profile), ("region_name", args.region)) if v}
+    return Aws(boto3.session.Session(**kwargs))
+
+
+def _key_values(pairs: Sequence[str] | None, field: str) -> dict[str, str]:
+    values = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise BadInput(f"{pair!r} is not KEY=VALUE", field=field, fix=f"write {field} Name=value")
+        values[key] = value
+    return values
+
+
+def _register_options(args: argparse.Namespace) -> servicecatalog.RegisterOptions:
+    return servicecatalog.RegisterOptions(
+        variant=args.template_variant,
+        role_family=args.role_family,
+        template_file=args.template_file,
+        portfolio_name=args.portfolio_name,
+        product_name=args.product_name,
+        launch_role_arn=getattr(args, "launch_role_arn", None),
+        studio_role_arns=getattr(args, "studio_role_arn", None) or [],
+        dry_run=getattr(args, "dry_run", False),
+    )
+
+
+def _product_id(aws: Aws, args: argparse.Namespace) -> str:
+    if args.product_id:
+        return str(args.product_id)
+    name = args.product_name or servicecatalog.product_name_for(args.template_variant, args.role_family)
+    return projects.find_product_id(aws, name)
+
+
+# --- handlers: each returns data; main prints it ----------------------------------------------------------
+
+
+def cmd_bootstrap(aws: Aws, args: argparse.Namespace) -> Any:
+    rows = iam_roles.ensure_roles(aws, args.role_family, dry_run=args.dry_run)
+    rows.append(
+        {
+            "role": "SageMaker projects",
+            "arn": "",
+            "action": iam_roles.ensure_projects_enabled(aws, dry_run=args.dry_run),
+        }
+    )
+    return rows
+
+
+def cmd_connection_create(aws: Aws, args: argparse.Namespace) -> Any:
+    result = connections.ensure_connection(aws, args.name, args.provider, args.service)
+    if result["status"] != "AVAILABLE":
+        progress(
+            "  next: open the console (Developer Tools > Settings > Connections) and complete the handshake"
+        )
+    return result
+
+
+def cmd_connection_check(aws: Aws, args: argparse.Namespace) -> Any:
+    problems = connections.check_connection(aws, args.connection_arn)
+    if problems:
+        raise CommandError("; ".join(problems), field="--connection-arn")
+    return {"connection": args.connection_arn, "status": "AVAILABLE", "tag sagemaker=true": "present"}
+
+
+def cmd_preflight(aws: Aws, args: argparse.Namespace) -> Any:
+    name = args.product_name or servicecatalog.product_name_for(args.template_variant, args.role_family)
+    rows = preflight.preflight(aws, args.role_family, name, args.connection_arn, args.studio_role_arn or [])
+    problems = [r for r in rows if r["status"] == "problem"]
+    if problems:
+        _print(rows, args.output)
+        raise preflight_failed(len(problems))
+    return rows
+
+
+def preflight_failed(count: int) -> CommandError:
+    from scripts.common import NotFound
+
+    return NotFound(
+        f"{count} problem(s) found", fix="fix each problem listed above, then run preflight again"
+    )
+
+
+def cmd_register(aws: Aws, args: argparse.Namespace) -> Any:
+    return servicecatalog.register(aws, _register_options(args)).as_dict()
+
+
+def cmd_deregister(aws: Aws, args: argparse.Namespace) -> Any:
+    return servicecatalog.deregister(aws, _register_options(args), force=args.force)
+
+
+def cmd_project_create(aws: Aws, args: argparse.Namespace) -> Any:
+    projects.check_project_name(args.name)  # before any call
+    explicit = _key_values(args.param, "--param")
+    repos = projects.RepoOptions(
+        build_repo=args.build_repo,
+        deploy_repo=args.deploy_repo,
+        connection_arn=args.connection_arn,
+        build_branch=args.build_branch,
+        deploy_branch=args.deploy_branch,
+        seed_build=not args.no_seed_build,
+        seed_deploy=not args.no_seed_deploy,
+        git_host=args.git_host,
+    )
+    return projects.create_project(
+        aws,
+        args.name,
+        _product_id(aws, args),
+        repos,
+        explicit,
+        artifact_id=args.provisioning_artifact_id,
+        wait=not args.no_wait,
+    )
+
+
+def cmd_project_update(aws: Aws, args: argparse.Namespace) -> Any:
+    return projects.update_project(aws, args.name, _key_values(args.param, "--param"))
+
+
+def cmd_project_status(aws: Aws, args: argparse.Namespace) -> Any:
+    return projects.project_status(aws, args.name)
+
+
+def cmd_project_delete(aws: Aws, args: argparse.Namespace) -> Any:
+    return cleanup.delete_project(aws, args.name, dry_run=args.dry_run)
+
+
+def cmd_model_approve(aws: Aws, args: argparse.Namespace) -> Any:
+    return models.approve_model(aws, args.project, args.version, args.note)
+
+
+def cmd_deploy_promote(aws: Aws, args: argparse.Namespace) -> Any:
+    return models.promote(aws, args.project, args.note, reject=args.reject)
+
+
+# --- parser -------------------------------------------------------------------------------------------------
+
+
+def _template_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--template-variant", choices=VARIANTS, default="v1", help="template form (default v1)"
+    )
+    parser.add_argument("--role-family", choices=ROLE_FAMILIES, default="service-catalog")
+    parser.add_argument(
+        "--template-file", type=Path, help="template to register (default: templates/<variant>.yaml)"
+    )
+    parser.add_argument("--portfolio-name", default=servicecatalog.PORTFOLIO_NAME)
+    parser.add_argument("--product-name", help="default: the template's name (+ variant)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sm-mlops",
+        description="Register and drive the SageMaker MLOps template for third-party Git repositories.",
+        epilog="Exit codes: 0 ok, 1 failure, 2 bad input, 3 not found or a precondition missing. "
+        "Credentials and endpoint: the standard AWS chain (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL).",
+    )
+    parser.add_argument("--region", help="AWS region (default: AWS_REGION or the profile's)")
+    parser.add_argument("--profile", help="AWS profile (default: AWS_PROFILE)")
+    parser.add_argument("--output", choices=("text", "json"), default="text", help="result format on stdout")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "bootstrap", help="create the missing Studio service roles and enable SageMaker projects"
+    )
+    p.add_argument("--dry-run", action="store_true", help="list what would be created")
+    p.add_argument("--role-family", choices=ROLE_FAMILIES, default="service-catalog")
+    p.set_defaults(handler=cmd_bootstrap)
+
+    p = sub.add_parser("connection", help="step 1: the CodeConnections connection")
+    csub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    c = csub.add_parser("create", help="create (or find) a connection tagged sagemaker=true")
+    c.add_argument("--name", required=True)
+    c.add_argument("--provider", default="GitHub", choices=connections.PROVIDERS)
+    c.add_argument("--service", default="codestar-connections", choices=connections.SERVICES)
+    c.set_defaults(handler=cmd_connection_create)
+    c = csub.add_parser("check", help="is the connection AVAILABLE and tagged sagemaker=true")
+    c.add_argument("--connection-arn", required=True)
+    c.set_defaults(handler=cmd_connection_check)
+
+    p = sub.add_parser("preflight", help="check what a project needs before Create is pressed")
+    _template_options(p)
+    p.add_argument("--connection-arn")
+    p.add_argument("--studio-role-arn", action="append")
+    p.set_defaults(handler=cmd_preflight)
+
+    p = sub.add_parser("register", help="register the template as a Service Catalog product for Studio")
+    _template_options(p)
+    p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    p.add_argument("--launch-role-arn", help="default: the family's launch role")
+    p.add_argument(
+        "--studio-role-arn", action="append", help="repeatable; default: the domains' execution roles"
+    )
+    p.set_defaults(handler=cmd_register)
+
+    p = sub.add_parser("deregister", help="undo register (refuses while projects use the product)")
+    _template_options(p)
+    p.add_argument("--force", action="store_true")
+    p.add_argument("--dry-run", action="store_true")
+    p.set_defaults(handler=cmd_deregister)
+
+    p = sub.add_parser("project", help="steps 2, 3 and 6: create, update, status, delete")
+    psub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    c = psub.add_parser("create", help="create a project from the product, as Studio does")
+    c.add_argument("name")
+    _template_options(c)
+    c.add_argument("--product-id")
+    c.add_argument("--provisioning-artifact-id", help="default: the newest active version")
+    c.add_argument("--build-repo", help="owner/repo of the model build repository")
+    c.add_argument("--deploy-repo", help="owner/repo of the model deploy repository")
+    c.add_argument("--connection-arn")
+    c.add_argument("--build-branch", default="main")
+    c.add_argument("--deploy-branch", default="main")
+    c.add_argument(
+        "--no-seed-build", action="store_true", help="Sample Code off for the model build repository"
+    )
+    c.add_argument(
+        "--no-seed-deploy", action="store_true", help="Sample Code off for the model deploy repository"
+    )
+    c.add_argument("--git-host", default="github.com", help="host of the repository URLs (v1 form)")
+    c.add_argument(
+        "--param", action="append", metavar="Name=value", help="any template parameter (repeatable)"
+    )
+    c.add_argument("--no-wait", action="store_true")
+    c.set_defaults(handler=cmd_project_create)
+    c = psub.add_parser("update", help="move a project to the product's newest version")
+    c.add_argument("name")
+    c.add_argument("--param", action="append", metavar="Name=value")
+    c.set_defaults(handler=cmd_project_update)
+    c = psub.add_parser("status", help="pipelines, model versions, endpoints and their hourly cost")
+    c.add_argument("name")
+    c.set_defaults(handler=cmd_project_status)
+    c = psub.add_parser("delete", help="delete everything the project made")
+    c.add_argument("name")
+    c.add_argument("--dry-run", action="store_true", help="list what would be deleted")
+    c.set_defaults(handler=cmd_project_delete)
+
+    p = sub.add_parser("model", help="step 4")
+    msub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    c = msub.add_parser("approve", help="approve a model version (default: the newest)")
+    c.add_argument("project")
+    c.add_argument("--version", type=int)
+    c.add_argument("--note", default="")
+    c.set_defaults(handler=cmd_model_approve)
+
+    p = sub.add_parser("deploy", help="step 5")
+    dsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    c = dsub.add_parser("promote", help="approve the staging deployment for production")
+    c.add_argument("project")
+    c.add_argument("--note", default="")
+    c.add_argument("--reject", action="store_true", help="reject instead of approving")
+    c.set_defaults(handler=cmd_deploy_promote)
+    return parser
+
+
+# --- output -------------------------------------------------------------------------------------------------
+
+
+def _print(result: Any, output: str) -> None:
+    if output == "json":
+        print(json.dumps(result, indent=2, sort_keys=True, default=str))
+        return
+    if isinstance(result, list):
+        for row in result:
+            print("  ".join(str(v) for v in row.values()) if isinstance(row, dict) else str(row))
+    elif isinstance(result, dict):
+        for key, value in result.items():
+            if isinstance(value, list):
+                print(f"{key}:")
+                for row in value:
+                    print(
+                        "  "
+                        + ("  ".join(str(v) for v in row.values()) if isinstance(row, dict) else str(row))
+                    )
+            else:
+                print(f"{key}: {value}")
+    elif result is not None:
+        print(result)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # bad usage exits 2, as argparse does
+    try:
+        result = args.handler(_aws(args), args)
+    except CommandError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except NoCredentialsError:
+        print(
+            "error: no AWS credentials found\nFix: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and its secret key",
+            file=sys.stderr,
+        )
+        return NOT_FOUND
+    except NoRegionError:
+        print(
+            "error: AWS_REGION: no region configured\nFix: set AWS_REGION or pass --region", file=sys.stderr
+        )
+        return BAD_INPUT
+    except ClientError as error:
+        info = error.response.get("Error", {})
+        print(
+            f"error: AWS refused {error.operation_name}: {info.get('Code')}: {info.get('Message')}",
+            file=sys.stderr,
+        )
+        return FAILURE
+    except BotoCoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return FAILURE
+    _print(result, args.output)
+    return OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,167 @@
+"""What every subcommand shares: exit codes, errors that say how to fix them, progress, waiting, clients."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+# Exit codes (documented in `sm-mlops --help`).
+OK = 0
+FAILURE = 1
+BAD_INPUT = 2
+NOT_FOUND = 3
+
+T = TypeVar("T")
+
+
+class CommandError(Exception):
+    """A failure the user can act on: what went wrong, which field, and the fix."""
+
+    exit_code = FAILURE
+
+    def __init__(self, message: str, *, field: str | None = None, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.fix = fix
+
+    def __str__(self) -> str:
+        parts = [f"{self.field}: {self.message}" if self.field else self.message]
+        if self.fix:
+            parts.append(f"Fix: {self.fix}")
+        return "\n".join(parts)
+
+
+class BadInput(CommandError):
+    exit_code = BAD_INPUT
+
+
+class NotFound(CommandError):
+    """Something the command needs does not exist yet (a precondition)."""
+
+    exit_code = NOT_FOUND
+
+
+def progress(message: str) -> None:
+    """One line of progress on stderr (stdout is kept for the result, e.g. `--output json`)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def is_not_found(error: ClientError) -> bool:
+    code = error_code(error)
+    message = str(error.response.get("Error", {}).get("Message", "")).lower()
+    return (
+        code in {"ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket", "404", "NotFound", "NoSuchKey"}
+        or "does not exist" in message
+        or "not found" in message
+        or "cannot be found" in message
+    )
+
+
+@dataclass
+class Waiter:
+    """Polls until `check` returns a value that is not None, printing progress while it waits."""
+
+    what: str
+    timeout: float = 1800.0
+    interval: float = 2.0
+    max_interval: float = 15.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+
+    def until(self, check: Callable[[], T | None]) -> T:
+        start = self.clock()
+        interval = self.interval
+        last_report = start
+        while True:
+            result = check()
+            if result is not None:
+                return result
+            now = self.clock()
+            if now - start > self.timeout:
+                raise CommandError(
+                    f"timed out after {int(now - start)} s waiting for {self.what}",
+                    fix="check the resource in the console, then run the command again (it resumes)",
+                )
+            if now - last_report >= 10:
+                progress(f"  ... still waiting for {self.what} ({int(now - start)} s)")
+                last_report = now
+            self.sleep(interval)
+            interval = min(interval * 1.5, self.max_interval)
+
+
+def retry_on(
+    call: Callable[[], T],
+    codes: set[str],
+    *,
+    what: str,
+    attempts: int = 10,
+    delay: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Retry `call` while AWS answers one of `codes` (IAM propagation answers like that for a while)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except ClientError as error:
+            if error_code(error) not in codes or attempt == attempts:
+                raise
+            progress(f"  ... {what}: {error_code(error)}, retrying ({attempt}/{attempts})")
+            sleep(delay)
+            delay = min(delay * 1.5, 20.0)
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class Aws:
+    """The clients a command uses, from one boto3 session (standard credential chain and AWS_ENDPOINT_URL)."""
+
+    session: boto3.session.Session = field(default_factory=boto3.session.Session)
+    _clients: dict[str, Any] = field(default_factory=dict)
+    _account: str | None = None
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            config = Config(retries={"max_attempts": 4, "mode": "standard"})
+            self._clients[service] = self.session.client(service, config=config)
+        return self._clients[service]
+
+    @property
+    def region(self) -> str:
+        region = self.session.region_name
+        if not region:
+            raise BadInput(
+                "no AWS region is configured",
+                field="AWS_REGION",
+                fix="set AWS_REGION (or pass --region, or set a region in your AWS profile)",
+            )
+        return region
+
+    @property
+    def account(self) -> str:
+        if self._account is None:
+            self._account = str(self.client("sts").get_caller_identity()["Account"])
+        return self._account
+
+    @property
+    def partition(self) -> str:
+        return self.session.get_partition_for_region(self.region)
+
+
+def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:
+    """Every item under `key` across the pages of `operation`."""
+    items: list[Any] = []
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        items.extend(page.get(key, []))
+    return items

@@ -1,0 +1,186 @@
+"""`preflight`: what a project needs before anyone presses Create, one clear message per problem."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from scripts.common import Aws, CommandError, is_not_found, paginate
+from scripts.connections import check_connection
+from scripts.iam_roles import KINDS, role_name
+from scripts.servicecatalog import VISIBILITY_TAG, asset_bucket_name, find_product, studio_execution_roles
+
+# Instance types the seed code uses, and the quota each needs (QuotaName as Service Quotas lists it).
+SEED_INSTANCE_QUOTAS = (
+    "ml.m5.xlarge for processing job usage",
+    "ml.m5.xlarge for training job usage",
+    "ml.m5.large for training job usage",
+    "ml.m5.large for endpoint usage",
+)
+
+
+def _row(check: str, status: str, detail: str) -> dict[str, str]:
+    return {"check": check, "status": status, "detail": detail}
+
+
+def _trusts(document: Any, service: str) -> bool:
+    if isinstance(document, str):
+        document = json.loads(urllib.parse.unquote(document))
+    for statement in document.get("Statement", []):
+        principal = statement.get("Principal", {})
+        services = principal.get("Service", []) if isinstance(principal, dict) else []
+        services = [services] if isinstance(services, str) else services
+        if statement.get("Effect") == "Allow" and service in services:
+            return True
+    return False
+
+
+def check_roles(aws: Aws, family: str) -> list[dict[str, str]]:
+    iam = aws.client("iam")
+    rows = []
+    for kind in KINDS:
+        name = role_name(family, kind)
+        try:
+            role = iam.get_role(RoleName=name)["Role"]
+        except ClientError as error:
+            if not is_not_found(error):
+                raise
+            rows.append(
+                _row(f"role {name}", "problem", f"missing: run `sm-mlops bootstrap --role-family {family}`")
+            )
+            continue
+        if kind == "Launch" and not _trusts(role["AssumeRolePolicyDocument"], "servicecatalog.amazonaws.com"):
+            rows.append(
+                _row(
+                    f"role {name}",
+                    "problem",
+                    "does not trust servicecatalog.amazonaws.com, so it cannot be a launch constraint: "
+                    "add that service principal to its trust policy",
+                )
+            )
+            continue
+        rows.append(_row(f"role {name}", "ok", role["Arn"]))
+        if kind == "Launch":
+            rows.append(_check_pass_role(aws, role["Arn"], family))
+    return rows
+
+
+def _check_pass_role(aws: Aws, launch_arn: str, family: str) -> dict[str, str]:
+    targets = [
+        f"arn:{aws.partition}:iam::{aws.account}:role/service-role/{role_name(family, k)}"
+        for k in KINDS
+        if k != "Launch"
+    ]
+    try:
+        answer = aws.client("iam").simulate_principal_policy(
+            PolicySourceArn=launch_arn, ActionNames=["iam:PassRole"], ResourceArns=targets
+        )
+    except (ClientError, BotoCoreError) as error:
+        return _row("launch role may pass the family's roles", "warning", f"could not simulate: {error}")
+    denied = [
+        r.get("EvalResourceName", "")
+        for r in answer.get("EvaluationResults", [])
+        if r.get("EvalDecision") != "allowed"
+    ]
+    if denied:
+        return _row(
+            "launch role may pass the family's roles",
+            "problem",
+            f"iam:PassRole is denied on {', '.join(denied)}: allow PassRole on its family's roles",
+        )
+    return _row("launch role may pass the family's roles", "ok", f"{len(targets)} roles")
+
+
+def check_studio_roles(aws: Aws, arns: list[str]) -> list[dict[str, str]]:
+    arns = arns or studio_execution_roles(aws.client("sagemaker"))
+    if not arns:
+        return [
+            _row("Studio execution role", "problem", "no SageMaker domain and no --studio-role-arn given")
+        ]
+    iam, rows = aws.client("iam"), []
+    for arn in arns:
+        try:
+            iam.get_role(RoleName=arn.rsplit("/", 1)[-1])
+            rows.append(_row("Studio execution role", "ok", arn))
+        except ClientError as error:
+            if not is_not_found(error):
+                raise
+            rows.append(
+                _row("Studio execution role", "problem", f"{arn} does not exist: fix the domain's settings")
+            )
+    return rows
+
+
+def check_assets(aws: Aws) -> dict[str, str]:
+    from seeding.assets import build_assets
+
+    s3, bucket = aws.client("s3"), asset_bucket_name(aws.account, aws.region)
+    missing = []
+    for asset in build_assets().values():
+        try:
+            s3.head_object(Bucket=bucket, Key=asset.key)
+        except ClientError:
+            missing.append(asset.key)
+    if missing:
+        return _row(
+            f"asset bucket {bucket}", "problem", f"missing {', '.join(missing)}: run `sm-mlops register`"
+        )
+    return _row(f"asset bucket {bucket}", "ok", "seed and bootstrap zips present")
+
+
+def check_product(aws: Aws, product_name: str) -> dict[str, str]:
+    sc = aws.client("servicecatalog")
+    product_id = find_product(sc, product_name)
+    if not product_id:
+        return _row("product", "problem", f"no product {product_name!r}: run `sm-mlops register`")
+    tags = sc.describe_product_as_admin(Id=product_id).get("Tags", [])
+    if not any(t["Key"] == VISIBILITY_TAG["Key"] and t["Value"] == "true" for t in tags):
+        return _row(
+            "product",
+            "problem",
+            f"{product_id} lacks tag sagemaker:studio-visibility=true: run `sm-mlops register`",
+        )
+    return _row("product", "ok", f"{product_id}, visible in Studio")
+
+
+def check_quotas(aws: Aws) -> list[dict[str, str]]:
+    try:
+        quotas = paginate(
+            aws.client("service-quotas"), "list_service_quotas", "Quotas", ServiceCode="sagemaker"
+        )
+    except (ClientError, BotoCoreError) as error:
+        return [_row("SageMaker quotas", "warning", f"could not read Service Quotas: {error}")]
+    by_name = {q.get("QuotaName", ""): q.get("Value", 0) for q in quotas}
+    rows = []
+    for name in SEED_INSTANCE_QUOTAS:
+        if name not in by_name:
+            rows.append(_row(f"quota {name}", "warning", "not listed; check Service Quotas in the console"))
+        elif by_name[name] < 1:
+            rows.append(_row(f"quota {name}", "problem", "is 0: request an increase in Service Quotas"))
+        else:
+            rows.append(_row(f"quota {name}", "ok", f"{by_name[name]:g}"))
+    return rows
+
+
+def preflight(
+    aws: Aws, family: str, product_name: str, connection_arn: str | None, studio_roles: list[str]
+) -> list[dict[str, str]]:
+    rows = check_roles(aws, family)
+    rows += check_studio_roles(aws, studio_roles)
+    rows.append(check_assets(aws))
+    if connection_arn:
+        try:
+            problems = check_connection(aws, connection_arn)
+        except CommandError as error:
+            problems = [str(error)]
+        rows += [_row("connection", "problem", p) for p in problems] or [
+            _row("connection", "ok", connection_arn)
+        ]
+    else:
+        rows.append(_row("connection", "warning", "not checked: pass --connection-arn"))
+    rows.append(check_product(aws, product_name))
+    rows += check_quotas(aws)
+    return rows

@@ -1,0 +1,447 @@
+"""`project create|update|status` (walkthrough steps 2 and 3): what Studio does with the product."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from scripts.common import (
+    Aws,
+    BadInput,
+    CommandError,
+    NotFound,
+    Waiter,
+    error_code,
+    is_not_found,
+    paginate,
+    progress,
+)
+from scripts.templates import parse_template
+
+# REFERENCE §1: SageMaker's own rule for project names (1 to 32 characters).
+PROJECT_NAME_RE = re.compile(r"^[a-zA-Z](-*[a-zA-Z0-9]){0,31}$")
+PLACEHOLDER_ID = "p-000000000000"  # stands in for the id SageMaker will assign, for validation only
+
+# Hourly on-demand list prices of the instance types the seed code uses, real-time inference, us-east-1.
+# Source: the Amazon SageMaker AI pricing page (aws.amazon.com/sagemaker/pricing), as of 2025-06; check it for
+# your region: prices differ by region and change over time.
+PRICE_TABLE_SOURCE = "Amazon SageMaker AI pricing page, real-time inference, us-east-1, as of 2025-06"
+HOURLY_PRICE_USD = {
+    "ml.t2.medium": 0.056,
+    "ml.m5.large": 0.115,
+    "ml.m5.xlarge": 0.23,
+    "ml.c5.large": 0.102,
+}
+
+
+@dataclass(frozen=True)
+class Names:
+    """Physical names the template and the seed code give a project's resources (REFERENCE §2)."""
+
+    name: str
+    id: str
+
+    @property
+    def prefix(self) -> str:
+        return f"sagemaker-{self.name}-{self.id}"
+
+    @property
+    def build_pipeline(self) -> str:
+        return f"{self.prefix}-modelbuild"
+
+    @property
+    def deploy_pipeline(self) -> str:
+        return f"{self.prefix}-modeldeploy"
+
+    @property
+    def sagemaker_pipeline(self) -> str:
+        return self.prefix
+
+    @property
+    def model_package_group(self) -> str:
+        return f"{self.name}-{self.id}"
+
+    @property
+    def bucket(self) -> str:
+        return f"sagemaker-project-{self.id}"
+
+    def deploy_stack(self, stage: str) -> str:
+        return f"{self.prefix}-deploy-{stage}"
+
+
+def check_project_name(name: str) -> None:
+    if not PROJECT_NAME_RE.match(name):
+        raise BadInput(
+            f"{name!r} is not a valid project name",
+            field="ProjectName",
+            fix="1 to 32 letters, digits and hyphens, starting with a letter, no trailing hyphen",
+        )
+
+
+def describe(sagemaker: Any, name: str) -> dict[str, Any]:
+    try:
+        return dict(sagemaker.describe_project(ProjectName=name))
+    except ClientError as error:
+        if is_not_found(error) or error_code(error) == "ValidationException":
+            raise NotFound(f"project {name!r} does not exist", field="ProjectName") from error
+        raise
+
+
+def project_names(sagemaker: Any, name: str) -> Names:
+    return Names(name, describe(sagemaker, name)["ProjectId"])
+
+
+# --- the product and its template ---------------------------------------------------------------------------
+
+
+def active_artifact(sc: Any, product_id: str) -> dict[str, Any]:
+    """The newest active provisioning artifact that is not deprecated."""
+    artifacts = sc.list_provisioning_artifacts(ProductId=product_id).get("ProvisioningArtifactDetails", [])
+    usable = []
+    for artifact in artifacts:
+        if artifact.get("Active") is False:
+            continue
+        detail = sc.describe_provisioning_artifact(
+            ProductId=product_id, ProvisioningArtifactId=artifact["Id"]
+        )
+        if detail["ProvisioningArtifactDetail"].get("Guidance") != "DEPRECATED":
+            usable.append(artifact)
+    if not usable:
+        raise NotFound(
+            f"product {product_id} has no active version", field="--product-id", fix="run `sm-mlops register`"
+        )
+    return max(usable, key=lambda a: str(a.get("CreatedTime", "")))
+
+
+def artifact_template(aws: Aws, product_id: str, artifact_id: str) -> dict[str, Any]:
+    """The template a provisioning artifact holds, read from the S3 URL Service Catalog keeps for it."""
+    sc = aws.client("servicecatalog")
+    info = sc.describe_provisioning_artifact(
+        ProductId=product_id, ProvisioningArtifactId=artifact_id, Verbose=True
+    )
+    url = info.get("Info", {}).get("TemplateUrl") or info.get("Info", {}).get("LoadTemplateFromURL")
+    if not url:
+        raise CommandError(f"version {artifact_id} of product {product_id} names no template URL")
+    bucket, key = s3_location(url)
+    body = aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    return parse_template(body)
+
+
+def s3_location(url: str) -> tuple[str, str]:
+    """Bucket and key of an S3 https URL (virtual-hosted or path style)."""
+    parsed = urllib.parse.urlparse(url)
+    host, path = parsed.netloc, urllib.parse.unquote(parsed.path.lstrip("/"))
+    if url.startswith("s3://"):
+        return host, path
+    if ".s3." in host or ".s3-" in host:
+        return host.split(".s3", 1)[0], path
+    bucket, _, key = path.partition("/")
+    return bucket, key
+
+
+def find_product_id(aws: Aws, product_name: str) -> str:
+    from scripts.servicecatalog import find_product
+
+    found = find_product(aws.client("servicecatalog"), product_name)
+    if not found:
+        raise NotFound(
+            f"no product called {product_name!r}",
+            field="--product-name",
+            fix="run `sm-mlops register` first (or pass --product-id)",
+        )
+    return found
+
+
+# --- parameters ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RepoOptions:
+    build_repo: str | None = None
+    deploy_repo: str | None = None
+    connection_arn: str | None = None
+    build_branch: str = "main"
+    deploy_branch: str = "main"
+    seed_build: bool = True
+    seed_deploy: bool = True
+    git_host: str = "github.com"
+
+
+def parameters_for(template: dict[str, Any], repos: RepoOptions, explicit: dict[str, str]) -> dict[str, str]:
+    """Provisioning parameters for the template's form (v1: URL + toggle per repo; v2: one connection)."""
+    declared = template.get("Parameters", {})
+    values: dict[str, str] = {}
+    for role, repo, branch, seed in (
+        ("ModelBuild", repos.build_repo, repos.build_branch, repos.seed_build),
+        ("ModelDeploy", repos.deploy_repo, repos.deploy_branch, repos.seed_deploy),
+    ):
+        candidates = {
+            f"{role}CodeRepositoryFullname": repo,
+            f"{role}CodeRepositoryBranch": branch,
+            f"{role}CodeRepositoryUrl": f"https://{repos.git_host}/{repo}.git" if repo else None,
+            f"{role}CodeRepositoryCodestarConnectionArn": repos.connection_arn,
+            f"{role}CodeRepositoryIsSeedcodeRequired": "true" if seed else "false",
+        }
+        values.update({k: v for k, v in candidates.items() if v is not None and k in declared})
+    if repos.connection_arn and "CodeConnectionArn" in declared:
+        values["CodeConnectionArn"] = repos.connection_arn
+    values.update(explicit)
+    return values
+
+
+def validate(template: dict[str, Any], name: str, values: dict[str, str]) -> None:
+    """The project's one validator (generator.validation), before anything is created."""
+    from generator.validation import check_parameters
+
+    full = {"SageMakerProjectName": name, "SageMakerProjectId": PLACEHOLDER_ID, **values}
+    problems = check_parameters(template, full)
+    if problems:
+        lines = [str(p) for p in problems]
+        first = problems[0]
+        raise BadInput(
+            "the parameters do not fit the product's template:\n  " + "\n  ".join(lines),
+            field=str(getattr(first, "name", "parameters")),
+            fix="correct the values named above (the template's ConstraintDescription says what is valid)",
+        )
+
+
+def _provisioning_parameters(values: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted(values.items())]
+
+
+# --- following a project ------------------------------------------------------------------------------------
+
+
+def failure_detail(aws: Aws, project: dict[str, Any]) -> str:
+    """The failing resource and its reason, from the provisioned product's stack events."""
+    reason = project.get("ProjectStatus", "")
+    pp_id = project.get("ServiceCatalogProvisionedProductDetails", {}).get("ProvisionedProductId")
+    if not pp_id:
+        return reason
+    sc = aws.client("servicecatalog")
+    try:
+        detail = sc.describe_provisioned_product(Id=pp_id)["ProvisionedProductDetail"]
+    except ClientError:
+        return reason
+    stack = detail.get("PhysicalId") or f"SC-{aws.account}-{pp_id}"
+    try:
+        events = paginate(
+            aws.client("cloudformation"), "describe_stack_events", "StackEvents", StackName=stack
+        )
+    except ClientError:
+        return f"{reason}: {detail.get('StatusMessage', '')}".strip(": ")
+    failed = [
+        e for e in events if e.get("ResourceStatus", "").endswith("FAILED") and e.get("ResourceStatusReason")
+    ]
+    if not failed:
+        return f"{reason}: {detail.get('StatusMessage', '')}".strip(": ")
+    first = failed[-1]  # events come newest first; the oldest failure is the cause
+    kind = first.get("ResourceType", "")
+    return f"resource {first['LogicalResourceId']} ({kind}) failed: {first['ResourceStatusReason']}"
+
+
+def follow(aws: Aws, name: str, done: str, failed: str, *, waiter: Waiter | None = None) -> dict[str, Any]:
+    sagemaker = aws.client("sagemaker")
+    seen: list[str] = []
+
+    def check() -> dict[str, Any] | None:
+        project = describe(sagemaker, name)
+        status = project["ProjectStatus"]
+        if not seen or seen[-1] != status:
+            progress(f"  project {name}: {status}")
+            seen.append(status)
+        if status == done:
+            return project
+        if status == failed:
+            raise CommandError(
+                f"project {name} ended {status}: {failure_detail(aws, project)}",
+                fix="fix the cause named above, then `sm-mlops project delete` and create it again",
+            )
+        return None
+
+    return (waiter or Waiter(f"project {name} to reach {done}")).until(check)
+
+
+def create_project(
+    aws: Aws,
+    name: str,
+    product_id: str,
+    repos: RepoOptions,
+    explicit: dict[str, str],
+    *,
+    artifact_id: str | None = None,
+    wait: bool = True,
+    waiter: Waiter | None = None,
+) -> dict[str, Any]:
+    """Validate, then `create_project` with the Service Catalog details, and follow it to CreateCompleted."""
+    check_project_name(name)
+    sc = aws.client("servicecatalog")
+    artifact_id = artifact_id or active_artifact(sc, product_id)["Id"]
+    template = artifact_template(aws, product_id, artifact_id)
+    values = parameters_for(template, repos, explicit)
+    validate(template, name, values)
+    sagemaker = aws.client("sagemaker")
+    created = sagemaker.create_project(
+        ProjectName=name,
+        ProjectDescription="MLOps with third-party Git repositories (sm-mlops)",
+        ServiceCatalogProvisioningDetails={
+            "ProductId": product_id,
+            "ProvisioningArtifactId": artifact_id,
+            "ProvisioningParameters": _provisioning_parameters(values),
+        },
+    )
+    progress(f"  project {name}: id {created['ProjectId']}")
+    project = (
+        follow(aws, name, "CreateCompleted", "CreateFailed", waiter=waiter)
+        if wait
+        else describe(sagemaker, name)
+    )
+    return {
+        "name": name,
+        "id": project["ProjectId"],
+        "status": project["ProjectStatus"],
+        "parameters": values,
+    }
+
+
+def update_project(
+    aws: Aws, name: str, explicit: dict[str, str], *, waiter: Waiter | None = None
+) -> dict[str, Any]:
+    """Move a project to its product's newest version, keeping its parameters (and so its resources)."""
+    sagemaker = aws.client("sagemaker")
+    project = describe(sagemaker, name)
+    details = project["ServiceCatalogProvisioningDetails"]
+    product_id = details["ProductId"]
+    sc = aws.client("servicecatalog")
+    newest = active_artifact(sc, product_id)["Id"]
+    if newest == details.get("ProvisioningArtifactId") and not explicit:
+        return {
+            "name": name,
+            "id": project["ProjectId"],
+            "status": "unchanged",
+            "provisioning_artifact_id": newest,
+        }
+    template = artifact_template(aws, product_id, newest)
+    values = {p["Key"]: p["Value"] for p in details.get("ProvisioningParameters", [])}
+    values = {k: v for k, v in values.items() if k in template.get("Parameters", {})}
+    values.update(explicit)
+    validate(template, name, values)
+    sagemaker.update_project(
+        ProjectName=name,
+        ServiceCatalogProvisioningUpdateDetails={
+            "ProvisioningArtifactId": newest,
+            "ProvisioningParameters": _provisioning_parameters(values),
+        },
+    )
+    project = follow(aws, name, "UpdateCompleted", "UpdateFailed", waiter=waiter)
+    return {
+        "name": name,
+        "id": project["ProjectId"],
+        "status": project["ProjectStatus"],
+        "provisioning_artifact_id": newest,
+    }
+
+
+# --- status -------------------------------------------------------------------------------------------------
+
+
+def _quiet(call: Any, default: Any = None) -> Any:
+    try:
+        return call()
+    except ClientError:
+        return default
+
+
+def project_status(aws: Aws, name: str) -> dict[str, Any]:
+    """Pipelines and their last executions, model versions and approvals, endpoints and their hourly cost."""
+    sagemaker, codepipeline, cfn = (
+        aws.client("sagemaker"),
+        aws.client("codepipeline"),
+        aws.client("cloudformation"),
+    )
+    project = describe(sagemaker, name)
+    names = Names(name, project["ProjectId"])
+    pipelines = []
+    for pipeline in (names.build_pipeline, names.deploy_pipeline):
+        state = _quiet(lambda p=pipeline: codepipeline.get_pipeline_state(name=p))
+        if state is None:
+            pipelines.append({"pipeline": pipeline, "status": "missing"})
+            continue
+        for stage in state.get("stageStates", []):
+            latest = stage.get("latestExecution", {})
+            pipelines.append(
+                {"pipeline": pipeline, "stage": stage["stageName"], "status": latest.get("status", "-")}
+            )
+    executions = _quiet(
+        lambda: sagemaker.list_pipeline_executions(PipelineName=names.sagemaker_pipeline, MaxResults=5)[
+            "PipelineExecutionSummaries"
+        ],
+        [],
+    )
+    models = [
+        {
+            "version": str(p.get("ModelPackageVersion", "")),
+            "approval": p.get("ModelApprovalStatus", ""),
+            "arn": p["ModelPackageArn"],
+        }
+        for p in _quiet(
+            lambda: paginate(
+                sagemaker,
+                "list_model_packages",
+                "ModelPackageSummaryList",
+                ModelPackageGroupName=names.model_package_group,
+            ),
+            [],
+        )
+    ]
+    endpoints = []
+    for stage in ("staging", "prod"):
+        resources = _quiet(
+            lambda s=stage: cfn.describe_stack_resources(StackName=names.deploy_stack(s))["StackResources"],
+            [],
+        )
+        for resource in resources:
+            if resource["ResourceType"] != "AWS::SageMaker::Endpoint":
+                continue
+            endpoints.extend(_endpoint_rows(sagemaker, stage, resource.get("PhysicalResourceId", "")))
+    return {
+        "project": {"name": name, "id": names.id, "status": project["ProjectStatus"]},
+        "pipelines": pipelines,
+        "sagemaker_pipeline_executions": [
+            {"arn": e.get("PipelineExecutionArn", ""), "status": e.get("PipelineExecutionStatus", "")}
+            for e in executions
+        ],
+        "model_versions": models,
+        "endpoints": endpoints,
+        "hourly_cost_usd": round(sum(e["hourly_usd"] or 0 for e in endpoints), 3),
+        "price_source": PRICE_TABLE_SOURCE,
+    }
+
+
+def _endpoint_rows(sagemaker: Any, stage: str, endpoint: str) -> list[dict[str, Any]]:
+    detail = _quiet(lambda: sagemaker.describe_endpoint(EndpointName=endpoint))
+    if not detail:
+        return []
+    config = _quiet(
+        lambda: sagemaker.describe_endpoint_config(EndpointConfigName=detail["EndpointConfigName"]), {}
+    )
+    rows = []
+    for variant in config.get("ProductionVariants", []):
+        instance = variant.get("InstanceType", "serverless")
+        count = int(variant.get("InitialInstanceCount", 1))
+        price = HOURLY_PRICE_USD.get(instance)
+        rows.append(
+            {
+                "stage": stage,
+                "endpoint": endpoint,
+                "status": detail.get("EndpointStatus", ""),
+                "instance_type": instance,
+                "instances": count,
+                "hourly_usd": round(price * count, 3) if price is not None else None,
+            }
+        )
+    return rows

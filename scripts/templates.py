@@ -1,0 +1,77 @@
+"""The product template: which file a variant is, how to read it, and the hash that names its version."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scripts.common import BadInput, NotFound
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+VARIANTS = ("v1", "v2")
+ROLE_FAMILIES = ("service-catalog", "projects")
+
+
+def template_path(variant: str, role_family: str, templates_dir: Path = TEMPLATES_DIR) -> Path:
+    """`templates/mlops-third-party-git-<variant>[-projects-roles].yaml` (DESIGN.md "Template variants")."""
+    if variant not in VARIANTS:
+        raise BadInput(
+            f"unknown variant {variant!r}", field="--template-variant", fix=f"use one of {VARIANTS}"
+        )
+    if role_family not in ROLE_FAMILIES:
+        raise BadInput(
+            f"unknown role family {role_family!r}", field="--role-family", fix=f"use one of {ROLE_FAMILIES}"
+        )
+    suffix = "-projects-roles" if role_family == "projects" else ""
+    return templates_dir / f"mlops-third-party-git-{variant}{suffix}.yaml"
+
+
+class _TolerantLoader(yaml.SafeLoader):
+    """Reads CloudFormation YAML, keeping short-form intrinsics (`!Ref x`) as `{"Ref": x}`."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = suffix if suffix in {"Ref", "Condition"} else f"Fn::{suffix}"
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+_TolerantLoader.add_multi_constructor("!", _intrinsic)
+
+
+def parse_template(body: str | bytes) -> dict[str, Any]:
+    """A template body (YAML or JSON) as a dict."""
+    data = yaml.load(body, Loader=_TolerantLoader)  # noqa: S506 - SafeLoader subclass
+    if not isinstance(data, dict):
+        raise BadInput(
+            "the template is not a mapping", field="template", fix="give a CloudFormation template"
+        )
+    return data
+
+
+def read_template(path: Path) -> tuple[bytes, dict[str, Any]]:
+    if not path.is_file():
+        raise NotFound(
+            f"template file {path} does not exist",
+            field="--template-file",
+            fix="run `make templates` to render the variants, or pass --template-file PATH",
+        )
+    body = path.read_bytes()
+    return body, parse_template(body)
+
+
+def template_hash(body: bytes) -> str:
+    """The short content hash that names a template version (kept in the artifact's Description)."""
+    return hashlib.sha256(body).hexdigest()[:16]
