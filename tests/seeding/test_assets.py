@@ -1,0 +1,100 @@
+"""The seed and bootstrap zips: byte-identical across processes, free of caches, named by their hash."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from seeding import assets
+
+DIGESTS = "import json; from seeding.assets import build_assets; "
+DIGESTS += "print(json.dumps({k: [a.key, a.sha256] for k, a in build_assets().items()}))"
+
+
+def digests_in_a_new_process(env_extra: dict[str, str]) -> dict[str, list[str]]:
+    env = {**os.environ, **env_extra}
+    out = subprocess.run([sys.executable, "-c", DIGESTS], capture_output=True, text=True, check=True, env=env)
+    return json.loads(out.stdout)
+
+
+def test_zips_are_byte_identical_across_two_processes() -> None:
+    first = digests_in_a_new_process({"PYTHONHASHSEED": "1", "TZ": "UTC"})
+    second = digests_in_a_new_process({"PYTHONHASHSEED": "2", "TZ": "Asia/Tokyo"})
+    assert first == second
+    assert set(first) == {assets.MODELBUILD, assets.MODELDEPLOY, assets.BOOTSTRAP}
+
+
+def test_keys_are_named_by_the_zip_hash() -> None:
+    for name, asset in assets.build_assets().items():
+        digest = hashlib.sha256(asset.data).hexdigest()
+        prefix = "seeding" if name == assets.BOOTSTRAP else "seedcode"
+        assert asset.key == f"{prefix}/{name}-{digest[:16]}.zip"
+
+
+def test_bootstrap_zip_holds_the_checkin_script_and_its_buildspec() -> None:
+    names = zipfile.ZipFile(io.BytesIO(assets.build_assets()[assets.BOOTSTRAP].data)).namelist()
+    assert "buildspec.yml" in names
+    assert "checkin.py" in names
+
+
+def make_tree(root: Path) -> None:
+    files = {
+        "README.md": "readme\n",
+        "pkg/mod.py": "x = 1\n",
+        "pkg/__pycache__/mod.cpython-311.pyc": "cache",
+        "pkg/stale.pyc": "cache",
+        ".pytest_cache/v/cache/nodeids": "[]",
+        ".git/HEAD": "ref: refs/heads/main\n",
+        "build/lib/pkg/mod.py": "x = 1\n",
+        "pipelines.egg-info/PKG-INFO": "info",
+        ".venv/bin/python": "",
+        "run.sh": "#!/bin/sh\n",
+    }
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    (root / "run.sh").chmod(0o755)
+
+
+def test_caches_and_build_output_are_left_out(tmp_path: Path) -> None:
+    make_tree(tmp_path)
+    names = zipfile.ZipFile(io.BytesIO(assets.zip_folder(tmp_path))).namelist()
+    assert names == ["README.md", "pkg/mod.py", "run.sh"]
+
+
+def test_timestamps_and_modes_do_not_change_the_bytes(tmp_path: Path) -> None:
+    make_tree(tmp_path)
+    before = assets.zip_folder(tmp_path)
+    past = time.time() - 86400 * 400
+    for path in tmp_path.rglob("*"):
+        os.utime(path, (past, past))
+    (tmp_path / "README.md").chmod(0o600)
+    assert assets.zip_folder(tmp_path) == before
+
+
+def test_executable_bit_is_kept_and_other_modes_normalised(tmp_path: Path) -> None:
+    make_tree(tmp_path)
+    archive = zipfile.ZipFile(io.BytesIO(assets.zip_folder(tmp_path)))
+    modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
+    assert modes["run.sh"] == 0o100755
+    assert modes["README.md"] == 0o100644
+    assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+@pytest.mark.parametrize(("case", "change"), [("content", "readme, edited\n"), ("same", "readme\n")])
+def test_a_content_change_changes_the_key(tmp_path: Path, case: str, change: str) -> None:
+    make_tree(tmp_path)
+    before = assets.build_asset("modelbuild", tmp_path, "seedcode").key
+    (tmp_path / "README.md").write_text(change)
+    after = assets.build_asset("modelbuild", tmp_path, "seedcode").key
+    assert (before != after) == (case == "content")
