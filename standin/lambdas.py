@@ -1,0 +1,110 @@
+"""Run a Lambda function's own code in-process, as the custom resource needs (moto would start Docker).
+
+The code is what moto's Lambda backend holds (for a template's inline ``Code.ZipFile``, the zip moto made of
+it); the handler gets the event, a context with ``get_remaining_time_in_millis()`` counting down from the
+function's ``Timeout``, and an environment of the stand-in's ``.env`` plus the function's own variables,
+so ``boto3`` inside it talks to the stand-in. The process environment is shared by every thread, so
+invocations take a lock and put the environment back afterwards.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import time
+import types
+import uuid
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+_INVOKE_LOCK = threading.RLock()
+
+
+class LambdaCodeError(RuntimeError):
+    """The function's code or handler cannot be loaded."""
+
+
+@dataclass
+class LambdaContext:
+    """The parts of AWS Lambda's context object a handler uses."""
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_seconds: float
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = ""
+    _started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        remaining = self.timeout_seconds - (time.monotonic() - self._started)
+        return max(0, int(remaining * 1000))
+
+
+def load_handler(code_zip: bytes, handler: str, label: str) -> Any:
+    """Compile the module of ``handler`` (``module.function``) from ``code_zip``; returns the function."""
+    module_name, _, function_name = (handler or "").rpartition(".")
+    if not module_name or not function_name:
+        raise LambdaCodeError(f"{label}: Handler {handler!r} is not of the form module.function")
+    path = module_name.replace(".", "/") + ".py"
+    try:
+        with zipfile.ZipFile(io.BytesIO(code_zip)) as archive:
+            source = archive.read(path).decode()
+    except (KeyError, zipfile.BadZipFile) as error:
+        raise LambdaCodeError(f"{label}: cannot read {path} from the function's code ({error})") from error
+    module = types.ModuleType(f"standin_lambda_{module_name}")
+    module.__file__ = f"<{label}>/{path}"
+    exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102 - the stack's own function code
+    function = module.__dict__.get(function_name)
+    if not callable(function):
+        raise LambdaCodeError(f"{label}: {path} defines no function {function_name!r}")
+    return function
+
+
+def invoke(
+    account_id: str, region: str, function: str, event: Mapping[str, Any], env: Mapping[str, str]
+) -> Any:
+    """Invoke ``function`` (name or ARN) of moto's Lambda backend with ``event``; returns its result."""
+    import boto3
+    from moto.backends import get_backend
+
+    fn = get_backend("lambda")[account_id][region].get_function(function)  # type: ignore[call-overload]
+    label = f"lambda {fn.function_name}"
+    context = LambdaContext(
+        function_name=fn.function_name,
+        function_version="$LATEST",
+        invoked_function_arn=fn.function_arn,
+        memory_limit_in_mb=int(fn.memory_size or 128),
+        timeout_seconds=float(fn.timeout or 3),
+        log_group_name=f"/aws/lambda/{fn.function_name}",
+        log_stream_name=time.strftime("%Y/%m/%d") + "/[$LATEST]" + uuid.uuid4().hex,
+    )
+    environment = dict(env)
+    environment.update({str(k): str(v) for k, v in (fn.environment_vars or {}).items()})
+    environment.update(
+        {
+            "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(context.memory_limit_in_mb),
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+        }
+    )
+    with _INVOKE_LOCK:
+        saved_env = dict(os.environ)
+        saved_session = boto3.DEFAULT_SESSION
+        os.environ.update(environment)
+        # A default session made earlier in this process caches another region and credentials.
+        boto3.DEFAULT_SESSION = None
+        try:
+            handler = load_handler(fn.code_bytes, fn.handler, label)
+            return handler(dict(event), context)
+        finally:
+            boto3.DEFAULT_SESSION = saved_session
+            os.environ.clear()
+            os.environ.update(saved_env)
