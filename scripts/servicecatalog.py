@@ -126,7 +126,13 @@ def ensure_object(s3: Any, bucket: str, key: str, data: bytes, *, dry_run: bool 
         s3.head_object(Bucket=bucket, Key=key)
         return "exists"
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") not in {"404", "NoSuchKey", "NotFound", "403"}:
+        if error.response.get("Error", {}).get("Code") not in {
+            "404",
+            "NoSuchKey",
+            "NoSuchBucket",
+            "NotFound",
+            "403",
+        }:
             raise
     if dry_run:
         return "would upload"

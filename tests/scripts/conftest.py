@@ -1,0 +1,55 @@
+"""The scripts' tests, in-process: moto for what it answers, `sm_fakes` for Service Catalog and projects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from sm_fakes import FakeProjects, FakeServiceCatalog, install
+
+from scripts.common import Aws
+from seeding import assets
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+STUDIO_ROLE = f"arn:aws:iam::{ACCOUNT}:role/service-role/AmazonSageMaker-ExecutionRole-test"
+
+
+_ASSETS: dict[str, Any] = {}
+_BUILD_ASSETS = assets.build_assets
+
+
+def _cached_assets() -> dict[str, Any]:
+    """The seed zips, built once per test session (they take ~0.5 s and do not change during it)."""
+    if not _ASSETS:
+        _ASSETS.update(_BUILD_ASSETS())
+    return dict(_ASSETS)
+
+
+@dataclass
+class World:
+    aws: Aws
+    sc: FakeServiceCatalog
+    projects: FakeProjects
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setattr(assets, "build_assets", _cached_assets)
+    with mock_aws():
+        session = boto3.session.Session(region_name=REGION)
+        sc, projects = FakeServiceCatalog(), FakeProjects()
+        install(session, "service-catalog", sc.handle)
+        install(session, "sagemaker", projects.handle, only=FakeProjects.OPERATIONS)
+        yield World(Aws(session), sc, projects)
