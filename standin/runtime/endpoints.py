@@ -8,12 +8,14 @@ default inference contract: text/csv rows without the label in, one prediction p
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from standin.runtime import s3util
 
@@ -193,3 +195,60 @@ def predict(booster: Any, rows: list[list[float]]) -> list[float]:
 
 def _fmt(value: float) -> str:
     return repr(float(value))
+
+
+# -------------------------------------------------------------------------------------------- HTTP
+# sagemaker-runtime is a REST protocol with a raw payload (POST /endpoints/{name}/invocations), which the
+# dispatch registry's JSON handlers cannot express: it is mounted as a plain WSGI app on the layer.
+_INVOKE_PATH = re.compile(r"^/endpoints/(?P<name>[^/]+)/invocations$")
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[^/]+)/")
+
+
+def wsgi_app(standin: Any) -> Callable[[dict, Callable], list[bytes]]:
+    """The WSGI app answering InvokeEndpoint for `standin`; anything else under /endpoints/ goes to moto."""
+
+    def app(environ: dict, start_response: Callable) -> list[bytes]:
+        match = _INVOKE_PATH.match(environ.get("PATH_INFO", ""))
+        if not match or environ.get("REQUEST_METHOD") != "POST":
+            return standin.layer.moto_app(environ, start_response)
+        name = unquote(match.group("name"))
+        scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        region = scope.group("region") if scope else standin.region
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        runtime = standin.layer.store(
+            "endpoint_runtime",
+            standin.account_id,
+            region,
+            lambda: EndpointRuntime(
+                lambda service: standin.client(service, region_name=region),
+                Path(standin.state_dir) / "models" / region,
+                standin.account_id,
+            ),
+        )
+        try:
+            payload, content_type, variant = runtime.invoke(
+                name, body, environ.get("CONTENT_TYPE"), environ.get("HTTP_ACCEPT")
+            )
+        except InvokeError as error:
+            data = json.dumps({"message": error.message, "OriginalMessage": error.message}).encode()
+            start_response(
+                f"{error.status} Error",
+                [
+                    ("Content-Type", "application/json"),
+                    ("x-amzn-ErrorType", error.code),
+                    ("Content-Length", str(len(data))),
+                ],
+            )
+            return [data]
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", content_type),
+                ("x-Amzn-Invoked-Production-Variant", variant),
+                ("Content-Length", str(len(payload))),
+            ],
+        )
+        return [payload]
+
+    return app

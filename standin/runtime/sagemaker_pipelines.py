@@ -500,7 +500,7 @@ class PipelineRun:
         record = self.record
         try:
             pending = list(self.definition["Steps"])
-            while pending:
+            while pending and record.status == "Executing":
                 ready = [s for s in pending if self._ready(s)]
                 if not ready:
                     break
@@ -516,6 +516,8 @@ class PipelineRun:
                     pending.extend(step["Arguments"].get(branch, []))
             if record.status == "Executing":
                 record.status = "Succeeded"
+            elif record.status == "Stopping":
+                record.status = "Stopped"
         except Exception as exc:  # the execution must end with a reason, never hang in Executing
             record.status = "Failed"
             record.failure_reason = f"{type(exc).__name__}: {exc}"[:REASON_LIMIT]
@@ -846,3 +848,154 @@ def _equal(left: Any, right: Any) -> bool:
     except DefinitionError:
         return _stringify(left) == _stringify(right)
     return bool(a == b)
+
+
+# -------------------------------------------------------------------------------------------- the API
+# moto stores pipelines (create/describe/update/delete_pipeline); the stand-in answers what executions do.
+
+
+@dataclass
+class PipelinesState:
+    """Per stand-in, account and region: the executions this layer ran and the step cache."""
+
+    executions: dict[str, ExecutionRecord] = field(default_factory=dict)
+    cache: StepCache = field(default_factory=StepCache)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _state(ctx: Any) -> PipelinesState:
+    return ctx.store("sagemaker_pipelines", PipelinesState)
+
+
+def _pipeline_name(value: str) -> str:
+    """A name or an ARN (`arn:aws:sagemaker:r:a:pipeline/name`) → the name."""
+    return value.split(":pipeline/", 1)[1].split("/", 1)[0] if ":pipeline/" in value else value
+
+
+def _execution(ctx: Any, arn: str) -> ExecutionRecord:
+    from standin.dispatch import AwsError
+
+    record = _state(ctx).executions.get(arn or "")
+    if record is None:
+        raise AwsError("ResourceNotFound", f"Pipeline execution {arn} does not exist.", 400)
+    return record
+
+
+def _workdir(ctx: Any) -> Path:
+    import tempfile
+
+    base = getattr(ctx.standin, "state_dir", None)
+    root = Path(base) / "sagemaker-pipelines" if base else Path(tempfile.mkdtemp(prefix="standin-pipelines-"))
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def start_execution(ctx: Any, params: dict[str, Any]) -> ExecutionRecord:
+    """Validate, record in moto's backend and in our state, and run in a background thread."""
+    from standin.dispatch import AwsError
+
+    name = _pipeline_name(params.get("PipelineName", ""))
+    backend = ctx.backend("sagemaker")
+    pipeline = backend.pipelines.get(name)
+    if pipeline is None:
+        raise AwsError(
+            "ResourceNotFound", f"Pipeline {name!r} does not exist; create it with create_pipeline.", 400
+        )
+    try:
+        definition = json.loads(pipeline.pipeline_definition)
+    except (TypeError, ValueError) as exc:
+        raise AwsError(
+            "ValidationException", f"PipelineDefinition of {name} is not JSON: {exc}", 400
+        ) from exc
+    parameters = params.get("PipelineParameters") or []
+    try:
+        resolve_parameters(definition, parameters)
+    except DefinitionError as exc:
+        raise AwsError("ValidationException", str(exc), 400) from exc
+    arn = backend.start_pipeline_execution(
+        name,
+        params.get("PipelineExecutionDisplayName"),
+        parameters,
+        params.get("PipelineExecutionDescription"),
+        params.get("ParallelismConfiguration"),
+        params.get("ClientRequestToken"),
+    )["PipelineExecutionArn"]
+    moto_record = pipeline.pipeline_executions[arn]
+    moto_record.pipeline_execution_status = "Executing"
+    record = ExecutionRecord(
+        arn=arn,
+        pipeline_name=name,
+        pipeline_arn=pipeline.arn,
+        execution_id=arn.rsplit("/", 1)[-1],
+        parameters=parameters,
+        display_name=params.get("PipelineExecutionDisplayName"),
+        description=params.get("PipelineExecutionDescription"),
+    )
+    state = _state(ctx)
+    with state.lock:
+        state.executions[arn] = record
+    standin = ctx.standin
+    region = ctx.region
+    clients_cache: dict[str, Any] = {}
+
+    def clients(service: str) -> Any:
+        if service not in clients_cache:
+            clients_cache[service] = standin.client(service, region_name=region)
+        return clients_cache[service]
+
+    env = dict(standin.env) if standin is not None else {}
+    env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = region
+    try:
+        run = PipelineRun(definition, record, clients, _workdir(ctx), state.cache, env)
+    except DefinitionError as exc:
+        record.status, record.failure_reason = "Failed", str(exc)
+        record.done.set()
+        moto_record.pipeline_execution_status = "Failed"
+        return record
+
+    def work() -> None:
+        run.run()
+        moto_record.pipeline_execution_status = record.status
+        moto_record.pipeline_execution_failure_reason = record.failure_reason
+
+    threading.Thread(target=work, name=f"sm-pipeline-{record.execution_id}", daemon=True).start()
+    return record
+
+
+def register_api() -> None:
+    from standin.dispatch import AwsError, operation
+
+    @operation("sagemaker", "StartPipelineExecution")
+    def _start(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+        return {"PipelineExecutionArn": start_execution(ctx, params).arn}
+
+    @operation("sagemaker", "DescribePipelineExecution")
+    def _describe(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+        return _execution(ctx, params.get("PipelineExecutionArn", "")).describe()
+
+    @operation("sagemaker", "ListPipelineExecutions")
+    def _list(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+        name = _pipeline_name(params.get("PipelineName", ""))
+        if name not in ctx.backend("sagemaker").pipelines:
+            raise AwsError("ResourceNotFound", f"Pipeline {name!r} does not exist.", 400)
+        records = [r for r in _state(ctx).executions.values() if r.pipeline_name == name]
+        records.sort(
+            key=lambda r: r.start_time, reverse=params.get("SortOrder", "Descending") == "Descending"
+        )
+        return {"PipelineExecutionSummaries": [r.summary() for r in records]}
+
+    @operation("sagemaker", "ListPipelineExecutionSteps")
+    def _steps(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+        record = _execution(ctx, params.get("PipelineExecutionArn", ""))
+        steps = [s.to_api() for s in list(record.steps)]
+        if params.get("SortOrder", "Descending") == "Descending":
+            steps.reverse()
+        return {"PipelineExecutionSteps": steps}
+
+    @operation("sagemaker", "StopPipelineExecution")
+    def _stop(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+        record = _execution(ctx, params.get("PipelineExecutionArn", ""))
+        # A running local step is not interrupted; the execution reports Stopping until it ends.
+        if record.status == "Executing":
+            record.status = "Stopping"
+        return {"PipelineExecutionArn": record.arn}
