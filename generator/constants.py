@@ -73,6 +73,7 @@ MODEL_PACKAGE_GROUP_NAME = "${SageMakerProjectName}-${SageMakerProjectId}"  # cr
 SAGEMAKER_PIPELINE_NAME = NAME_ID  # SageMaker pipeline <= 256
 # Our own seed assets: created by `sm-mlops register`; <= 63: 23 + 12 + 1 + 14 (region) = 50.
 ASSET_BUCKET_NAME = "sagemaker-mlops-assets-${AWS::AccountId}-${AWS::Region}"
+ACCESS_LOG_PREFIX = "access-logs/${SageMakerProjectId}/"  # in the asset bucket: no logging loop
 EVENTS_TARGET_ID = "sagemaker-${SageMakerProjectName}-trigger"  # Events target id <= 64: 10 + 32 + 8 = 50
 
 # Budgets per kind of name, as (maximum length, names of that kind).

@@ -15,6 +15,7 @@ from generator import constants as c
 from generator.config import TemplateConfig
 from generator.parameters import Inputs
 from generator.roles import role_arn
+from generator.scanners import LAMBDA_SKIPS, checkov_skips
 from seeding.assets import BOOTSTRAP, MODELBUILD, MODELDEPLOY, build_assets
 
 FUNCTION_SOURCE = Path(__file__).resolve().parent.parent / "seeding" / "function.py"
@@ -81,6 +82,7 @@ def add_seeding(template: Template, config: TemplateConfig, inputs: Inputs) -> d
             MemorySize=128,
             Role=role_arn(config.role_family, "Lambda", config.role_arns),
             Code=awslambda.Code(ZipFile=function_code()),
+            Metadata=checkov_skips(*LAMBDA_SKIPS),
             **any_seed,
         )
     )

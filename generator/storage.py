@@ -7,6 +7,7 @@ from troposphere.s3 import (
     Bucket,
     BucketEncryption,
     BucketPolicy,
+    LoggingConfiguration,
     PublicAccessBlockConfiguration,
     ServerSideEncryptionByDefault,
     ServerSideEncryptionRule,
@@ -16,6 +17,7 @@ from troposphere.s3 import (
 from generator import constants as c
 from generator.config import TemplateConfig
 from generator.policies import artifact_bucket_policy
+from generator.scanners import VERSIONING_SKIP, checkov_skips
 
 
 def _encryption(config: TemplateConfig) -> BucketEncryption:
@@ -42,12 +44,18 @@ def add_storage(template: Template, config: TemplateConfig) -> Bucket:
         PublicAccessBlockConfiguration=PublicAccessBlockConfiguration(
             BlockPublicAcls=True, BlockPublicPolicy=True, IgnorePublicAcls=True, RestrictPublicBuckets=True
         ),
+        # Access logs go to the project's own asset bucket (not to itself: logging into the logged bucket
+        # logs its own log deliveries forever); the launch role has s3:PutBucketLogging on sagemaker-*.
+        LoggingConfiguration=LoggingConfiguration(
+            DestinationBucketName=Sub(c.ASSET_BUCKET_NAME), LogFilePrefix=Sub(c.ACCESS_LOG_PREFIX)
+        ),
         DeletionPolicy="Retain",
         UpdateReplacePolicy="Retain",
     )
     if config.bucket_versioning:
-        # Needs s3:PutBucketVersioning, which Studio's default launch role lacks (hence own_launch_role).
         bucket.VersioningConfiguration = VersioningConfiguration(Status="Enabled")
+    else:
+        bucket.Metadata = checkov_skips(("CKV_AWS_21", VERSIONING_SKIP))
     template.add_resource(bucket)
     template.add_resource(
         BucketPolicy(
