@@ -98,3 +98,19 @@ def test_a_content_change_changes_the_key(tmp_path: Path, case: str, change: str
     (tmp_path / "README.md").write_text(change)
     after = assets.build_asset("modelbuild", tmp_path, "seedcode").key
     assert (before != after) == (case == "content")
+
+
+def test_deploy_seed_sample_rows_match_the_build_seeds_preprocessing(tmp_path: Path) -> None:
+    """The staging test's rows are rows the model build's preprocess.py writes (same layout, same values)."""
+    preprocess = assets.SEED_ROOT / "modelbuild" / "pipelines" / "abalone" / "preprocess.py"
+    data = assets.SEED_ROOT / "modelbuild" / "data"
+    command = [sys.executable, str(preprocess), "--input-dir", str(data), "--output-dir", str(tmp_path)]
+    subprocess.run(command, capture_output=True, text=True, check=True, timeout=120)
+    produced = (tmp_path / "test" / "test.csv").read_text().splitlines()
+    shipped = (assets.SEED_ROOT / "modeldeploy" / "test" / "abalone-sample.csv").read_text().splitlines()
+    assert shipped, "the deploy seed ships no sample rows"
+    for number, (ours, theirs) in enumerate(zip(shipped, produced, strict=False), start=1):
+        expected = [float(v) for v in theirs.split(",")]
+        got = [float(v) for v in ours.split(",")]
+        assert len(got) == len(expected), f"row {number}: {len(got)} columns, preprocess.py: {len(expected)}"
+        assert got == pytest.approx(expected, rel=1e-5, abs=1e-5), f"row {number} differs from preprocess.py"
