@@ -1,3 +1,3 @@
 """The AWS operations the stand-in answers itself: Service Catalog, SageMaker projects, connections."""
 
-from standin.services import codeconnections, servicecatalog  # noqa: F401 - registers their handlers
+from standin.services import codeconnections, sagemaker_projects, servicecatalog  # noqa: F401 - registers handlers
