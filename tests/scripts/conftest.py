@@ -10,7 +10,13 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from sm_fakes import FakeProjects, FakeServiceCatalog, install
+from sm_fakes import (
+    MODEL_REGISTRY_DELETES,
+    FakeProjects,
+    FakeServiceCatalog,
+    install,
+    moto_model_registry_delete,
+)
 
 from scripts.common import Aws
 from seeding import assets
@@ -52,4 +58,5 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
         sc, projects = FakeServiceCatalog(), FakeProjects()
         install(session, "service-catalog", sc.handle)
         install(session, "sagemaker", projects.handle, only=FakeProjects.OPERATIONS)
+        install(session, "sagemaker", moto_model_registry_delete, only=MODEL_REGISTRY_DELETES)
         yield World(Aws(session), sc, projects)

@@ -206,7 +206,15 @@ class FakeProjects:
         self.projects: dict[str, dict[str, Any]] = {}
         self.calls: list[str] = []
 
-    def add(self, name: str, project_id: str, product_id: str = "prod-x", artifact_id: str = "pa-x") -> None:
+    def add(
+        self,
+        name: str,
+        project_id: str,
+        product_id: str = "prod-x",
+        artifact_id: str = "pa-x",
+        parameters: dict[str, str] | None = None,
+    ) -> None:
+        params = [{"Key": k, "Value": v} for k, v in (parameters or {}).items()]
         self.projects[name] = {
             "ProjectName": name,
             "ProjectId": project_id,
@@ -214,6 +222,7 @@ class FakeProjects:
             "ServiceCatalogProvisioningDetails": {
                 "ProductId": product_id,
                 "ProvisioningArtifactId": artifact_id,
+                "ProvisioningParameters": params,
             },
         }
 
@@ -221,11 +230,18 @@ class FakeProjects:
         self.calls.append(operation)
         if operation == "ListProjects":
             return {"ProjectSummaryList": [dict(p) for p in self.projects.values()]}
-        if operation in {"CreateProject", "UpdateProject"}:
-            raise FakeError("NotImplemented", f"the fake has no {operation}", 500)
+        if operation == "CreateProject":
+            raise FakeError("NotImplemented", "the fake creates no project: use the stand-in", 500)
         name = params["ProjectName"]
         if name not in self.projects:
             raise FakeError("ValidationException", f"Project {name} does not exist")
+        if operation == "UpdateProject":
+            update = params["ServiceCatalogProvisioningUpdateDetails"]
+            details = self.projects[name]["ServiceCatalogProvisioningDetails"]
+            details["ProvisioningArtifactId"] = update["ProvisioningArtifactId"]
+            details["ProvisioningParameters"] = update.get("ProvisioningParameters", [])
+            self.projects[name]["ProjectStatus"] = "UpdateCompleted"
+            return {"ProjectArn": f"arn:aws:sagemaker:us-east-1:123456789012:project/{name}"}
         if operation == "DeleteProject":
             del self.projects[name]
             return {}
@@ -252,3 +268,26 @@ def install(
         return AWSResponse("https://fake", status, {}, None), parsed
 
     session.events.register(f"before-call.{service_id}", before_call)
+
+
+MODEL_REGISTRY_DELETES = {"DeleteModelPackage", "DeleteModelPackageGroup"}
+
+
+def moto_model_registry_delete(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    """DeleteModelPackage(Group), which moto 5.2.5 lacks, done on moto's own SageMaker backend."""
+    from moto.backends import get_backend
+
+    backend = get_backend("sagemaker")["123456789012"]["us-east-1"]
+    if operation == "DeleteModelPackageGroup":
+        name = params["ModelPackageGroupName"]
+        if any(p.model_package_group_name == name for p in backend.model_packages.values()):
+            raise FakeError("ConflictException", f"group {name} still holds model packages")
+        if backend.model_package_groups.pop(name, None) is None:
+            raise FakeError("ValidationException", f"model package group {name} does not exist")
+        return {}
+    arn = backend.model_package_name_mapping.pop(params["ModelPackageName"], None)
+    if arn is None or arn not in backend.model_packages:
+        raise FakeError("ValidationException", f"model package {params['ModelPackageName']} does not exist")
+    package = backend.model_packages.pop(arn)
+    backend.model_package_name_mapping.pop(package.model_package_name, None)
+    return {}
