@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import tokenize
 from pathlib import Path
@@ -47,13 +48,19 @@ def compact_source(source: str) -> str:
     return "\n".join(line for line in kept if line.strip()) + "\n"
 
 
+@functools.cache
+def asset_keys() -> dict[str, str]:
+    """Object keys of the seed and bootstrap zips (content-hashed), zipped once per process."""
+    return {name: asset.key for name, asset in build_assets().items()}
+
+
 def function_code() -> str:
     return compact_source(FUNCTION_SOURCE.read_text())
 
 
 def add_seeding(template: Template, config: TemplateConfig, inputs: Inputs) -> dict[str, CustomResource]:
     """Add the check-in project, the Lambda that runs it, and a check-in custom resource per repository."""
-    assets = build_assets()
+    keys = asset_keys()
     any_seed = {"Condition": inputs.any_seed_condition} if inputs.any_seed_condition else {}
     project = template.add_resource(
         cb.Project(
@@ -61,7 +68,7 @@ def add_seeding(template: Template, config: TemplateConfig, inputs: Inputs) -> d
             Name=Sub(c.CHECKIN_PROJECT_NAME),
             Description="Pushes the seed code into a Git repository through the connection's git proxy",
             ServiceRole=role_arn(config.role_family, "CodeBuild", config.role_arns),
-            Source=cb.Source(Type="S3", Location=Sub(f"{c.ASSET_BUCKET_NAME}/{assets[BOOTSTRAP].key}")),
+            Source=cb.Source(Type="S3", Location=Sub(f"{c.ASSET_BUCKET_NAME}/{keys[BOOTSTRAP]}")),
             Artifacts=cb.Artifacts(Type="NO_ARTIFACTS"),
             Environment=cb.Environment(
                 Type="LINUX_CONTAINER", ComputeType=c.COMPUTE_TYPE, Image=c.BUILD_IMAGE
@@ -96,7 +103,7 @@ def add_seeding(template: Template, config: TemplateConfig, inputs: Inputs) -> d
                 ServiceToken=GetAtt(function, "Arn"),
                 CodeBuildProjectName=Ref(project),
                 SeedCodeBucket=Sub(c.ASSET_BUCKET_NAME),
-                SeedCodeKey=assets[SEED_ASSET[repo]].key,
+                SeedCodeKey=keys[SEED_ASSET[repo]],
                 ConnectionArn=Ref(fields.connection),
                 FullRepositoryName=Ref(fields.fullname),
                 Branch=Ref(fields.branch),
