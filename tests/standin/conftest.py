@@ -5,8 +5,6 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from standin.pytest_plugin import standin, standin_env, standin_server  # noqa: F401 - fixtures
-
 REPO = Path(__file__).resolve().parents[2]
 LAUNCH_ROLE = "AmazonSageMakerServiceCatalogProductsLaunchRole"
 STUDIO_ROLE = "AmazonSageMakerStudioExecution"
