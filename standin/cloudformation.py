@@ -29,6 +29,7 @@ from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
 from moto.cloudformation.models import Event, Stack, cloudformation_backends
 from moto.cloudformation.utils import generate_stack_id, get_stack_from_s3_url
+from moto.codepipeline.models import CodePipeline
 from moto.core.common_models import CloudFormationModel
 
 from standin import hooks, lambdas
@@ -188,7 +189,20 @@ class CodePipelinePipeline(CloudFormationModel):
         cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kwargs: Any
     ) -> CodePipelinePipeline:
         declaration, tags = cls._declaration(resource_name, cloudformation_json.get("Properties") or {})
-        _backend("codepipeline", account_id, region_name).create_pipeline(declaration, tags)
+        _check_pipeline_role(account_id, declaration.get("roleArn", ""))
+        backend = _backend("codepipeline", account_id, region_name)
+        if resource_name in backend.pipelines:
+            raise ValueError(
+                f"A pipeline with the name '{resource_name}' already exists in account '{account_id}'"
+            )
+        if len(declaration.get("stages") or []) < 2:
+            raise ValueError(
+                "Pipeline has only 1 stage(s). There should be a minimum of 2 stages in a pipeline"
+            )
+        # moto's create_pipeline reads a trust policy's Principal.Service only as a string; AWS takes lists.
+        pipeline = CodePipeline(account_id, region_name, declaration)
+        pipeline.tags.update({tag["key"]: tag["value"] for tag in tags})
+        backend.pipelines[resource_name] = pipeline
         hooks.pipeline_created(account_id, region_name, resource_name)
         return cls(account_id, region_name, resource_name)
 
@@ -215,6 +229,23 @@ class CodePipelinePipeline(CloudFormationModel):
     def delete(self, account_id: str, region_name: str) -> None:
         _backend("codepipeline", account_id, region_name).delete_pipeline(self.name)
         hooks.pipeline_deleted(account_id, region_name, self.name)
+
+
+def _check_pipeline_role(account_id: str, role_arn: str) -> None:
+    """The role must exist and trust codepipeline.amazonaws.com (Principal.Service a string or a list)."""
+    iam = get_backend("iam")[account_id]["aws"]  # type: ignore[call-overload]
+    refusal = f"CodePipeline is not authorized to perform AssumeRole on role {role_arn}"
+    try:
+        role = iam.get_role_by_arn(role_arn)
+    except Exception as error:  # noqa: BLE001 - moto's IAMNotFoundException and malformed ARNs alike
+        raise ValueError(refusal) from error
+    statements = json.loads(role.assume_role_policy_document).get("Statement") or []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        services = (statement.get("Principal") or {}).get("Service") or []
+        services = [services] if isinstance(services, str) else services
+        if statement.get("Effect") == "Allow" and "codepipeline.amazonaws.com" in services:
+            return
+    raise ValueError(refusal)
 
 
 def code_repositories(account_id: str, region: str) -> dict[str, dict]:

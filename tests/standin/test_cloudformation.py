@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -272,3 +273,81 @@ def test_bad_templates_are_refused_before_anything_exists(
         cfn.create_stack(StackName="bad", TemplateBody=json.dumps(template))
     assert message in str(raised.value)
     assert cfn.describe_stacks()["Stacks"] == []
+
+
+ROLES = ("CodeBuild", "CodePipeline", "Events", "Lambda", "CloudFormation", "Execution", "Use")
+SERVICES = [
+    "codebuild.amazonaws.com",
+    "codepipeline.amazonaws.com",
+    "events.amazonaws.com",
+    "lambda.amazonaws.com",
+    "cloudformation.amazonaws.com",
+    "sagemaker.amazonaws.com",
+]
+
+
+@pytest.mark.slow
+def test_the_rendered_template_seeds_both_repositories_through_the_real_checkin_build(standin) -> None:
+    """~20 s: two real check-in builds (aws s3 cp, git config --global, checkin.py) through the proxy URL."""
+    from pathlib import Path
+
+    from seeding.assets import build_assets
+
+    template = (
+        Path(__file__).resolve().parents[2] / "templates" / "mlops-third-party-git-v1.yaml"
+    ).read_text()
+    iam, s3 = standin.client("iam"), standin.client("s3")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": SERVICES}, "Action": "sts:AssumeRole"}],
+    }
+    for role in ROLES:
+        iam.create_role(
+            RoleName=f"AmazonSageMakerServiceCatalogProducts{role}Role",
+            Path="/service-role/",
+            AssumeRolePolicyDocument=json.dumps(trust),
+        )
+    bucket = "sagemaker-mlops-assets-123456789012-us-east-1"
+    s3.create_bucket(Bucket=bucket)
+    # The committed render may name older asset hashes than today's seed: upload today's zips under its keys.
+    assets = {asset.key.rsplit("-", 1)[0]: asset.data for asset in build_assets().values()}
+    for key in set(re.findall(r"(?:seedcode|seeding)/[a-z]+-[0-9a-f]{16}\.zip", template)):
+        s3.put_object(Bucket=bucket, Key=key, Body=assets[key.rsplit("-", 1)[0]])
+    connections = standin.client("codestar-connections")
+    arn = connections.create_connection(ConnectionName="github", ProviderType="GitHub")["ConnectionArn"]
+    standin.admin.authorize_connection(arn)
+    for name in ("octo/build", "octo/deploy"):
+        standin.admin.create_repository(name, readme=f"# {name}\n")
+    parameters = {
+        "SageMakerProjectName": "demo",
+        "SageMakerProjectId": "p-abcdef123456",
+        "ModelBuildCodeRepositoryUrl": "https://github.com/octo/build.git",
+        "ModelBuildCodeRepositoryFullname": "octo/build",
+        "ModelBuildCodeRepositoryCodestarConnectionArn": arn,
+        "ModelDeployCodeRepositoryUrl": "https://github.com/octo/deploy.git",
+        "ModelDeployCodeRepositoryFullname": "octo/deploy",
+        "ModelDeployCodeRepositoryCodestarConnectionArn": arn,
+    }
+    cfn = standin.client("cloudformation")
+    cfn.create_stack(
+        StackName="SC-123456789012-pp-seeded",
+        TemplateBody=template,
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+    )
+    assert cfn.describe_stacks(StackName="SC-123456789012-pp-seeded")["Stacks"][0]["StackStatus"] == (
+        "CREATE_IN_PROGRESS"
+    )
+    stack = wait_stack(cfn, "SC-123456789012-pp-seeded", timeout=300)
+    events = cfn.describe_stack_events(StackName="SC-123456789012-pp-seeded")["StackEvents"]
+    reasons = [e.get("ResourceStatusReason") for e in events if e["ResourceStatus"].endswith("FAILED")]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", reasons
+    for name, marker in (("octo/build", "pipelines"), ("octo/deploy", "endpoint-config-template.yml")):
+        files = standin.git.list_files(name, "main")
+        assert any(f.startswith(marker) for f in files), files
+        log = standin.git.log(name, "main")
+        assert len(log) == 2 and "Seed-Code: " in log[0].message, log
+        assert standin.git.head(name, "main") == log[0].sha
+    builds = standin.client("codebuild").list_builds_for_project(
+        projectName="sagemaker-demo-p-abcdef123456-git-seedcodecheckin"
+    )["ids"]
+    assert len(builds) == 2
