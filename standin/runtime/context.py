@@ -1,0 +1,25 @@
+"""The running stand-in, for work that starts outside a request (a git push, a stack creating a pipeline)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+_current: Any = None
+_lock = threading.Lock()
+
+
+def bind(standin: Any) -> None:
+    """Remember `standin` (called by `standin.runtime.install` and by every runtime handler's request)."""
+    global _current
+    if standin is None:
+        return
+    with _lock:
+        _current = standin
+
+
+def current() -> Any:
+    """The stand-in last bound; RuntimeError if none is (the runtime cannot act without one)."""
+    if _current is None:
+        raise RuntimeError("no stand-in is running: call standin.runtime.install(standin) after start()")
+    return _current
