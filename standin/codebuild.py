@@ -542,6 +542,11 @@ class BuildRunner:
                 "VIRTUAL_ENV": str(venv),
                 "PIP_CACHE_DIR": str(self.cache.pip_cache),
                 "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+                # Offline like the rest of the stand-in: what a build installs must already be in the
+                # stand-in's environment (SageMaker SDK, boto3, setuptools); `pip install .` then needs no
+                # index and no isolated build environment. (missing package: pip's error).
+                "PIP_NO_INDEX": "1",
+                "PIP_NO_BUILD_ISOLATION": "0",
                 "PYTHONDONTWRITEBYTECODE": "1",
                 "CODEBUILD_BUILD_ID": build.build_id,
                 "CODEBUILD_BUILD_ARN": build.arn,

@@ -238,3 +238,29 @@ def test_requirements_hash_follows_the_requirement_files(tmp_path: Path) -> None
     assert requirements_hash(tmp_path / "a") == requirements_hash(tmp_path / "b")
     (tmp_path / "b" / "setup.cfg").write_text("[metadata]\n")
     assert requirements_hash(tmp_path / "a") != requirements_hash(tmp_path / "b")
+
+
+def test_pip_install_goes_to_the_build_venv_offline_and_the_venv_is_reused(tmp_path: Path) -> None:
+    source = tmp_path / "pkg"
+    (source / "tinyseed").mkdir(parents=True)
+    (source / "tinyseed" / "__init__.py").write_text("VALUE = 42\n")
+    (source / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "tinyseed"\nversion = "0.1"\ndependencies = ["boto3"]\n'
+        '[tool.setuptools]\npackages = ["tinyseed"]\n'
+    )
+    spec = (
+        "version: 0.2\nphases:\n  install:\n    commands:\n      - pip install --quiet .\n"
+        "  build:\n    commands:\n"
+        "      - cd / && python3 -c 'import tinyseed, sys; print(tinyseed.VALUE, sys.prefix)'\n"
+    )
+    runner = BuildRunner(tmp_path / "work", cache_dir=tmp_path / "cache")
+    first = runner.run({"name": "pip", "source": {"buildspec": spec}}, primary_source=source)
+    assert first.status == "SUCCEEDED", first.log_text
+    assert f"42 {tmp_path / 'cache'}" in first.log_text
+    second = runner.run({"name": "pip", "source": {"buildspec": spec}}, primary_source=source)
+    assert second.status == "SUCCEEDED", second.log_text
+    assert len(list((tmp_path / "cache").glob("venv-*"))) == 1
+    # The stand-in's own environment is untouched.
+    probe = subprocess.run([sys.executable, "-c", "import tinyseed"], capture_output=True, cwd=tmp_path)
+    assert probe.returncode != 0
