@@ -400,6 +400,58 @@ class SageMakerModelPackageGroup(CloudFormationModel):
         _backend("sagemaker", account_id, region_name).model_package_groups.pop(self.name, None)
 
 
+class S3BucketPolicy(CloudFormationModel):
+    """``AWS::S3::BucketPolicy`` on a bucket of moto's S3 (stored, not enforced, as moto does)."""
+
+    def __init__(self, account_id: str, bucket: str, physical_id: str) -> None:
+        self.account_id, self.bucket, self._physical_id = account_id, bucket, physical_id
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::S3::BucketPolicy"
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self._physical_id
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kwargs: Any
+    ) -> S3BucketPolicy:
+        properties = cloudformation_json.get("Properties") or {}
+        bucket, document = properties.get("Bucket"), properties.get("PolicyDocument")
+        if not bucket or not document:
+            raise ValueError("Properties Bucket and PolicyDocument are required for AWS::S3::BucketPolicy.")
+        s3 = get_backend("s3")[account_id]["aws"]  # type: ignore[call-overload]
+        text = document if isinstance(document, str) else json.dumps(document)
+        s3.put_bucket_policy(bucket, text.encode())
+        return cls(account_id, bucket, resource_name)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        original_resource: S3BucketPolicy,
+        new_resource_name: str,
+        cloudformation_json: dict,
+        account_id: str,
+        region_name: str,
+    ) -> S3BucketPolicy:
+        return cls.create_from_cloudformation_json(
+            original_resource.physical_resource_id, cloudformation_json, account_id, region_name
+        )
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        s3 = get_backend("s3")[account_id]["aws"]  # type: ignore[call-overload]
+        try:
+            s3.delete_bucket_policy(self.bucket)
+        except Exception:  # noqa: BLE001 - the bucket is gone already (deleted first or retained elsewhere)
+            log.debug("bucket policy of %s: bucket already gone", self.bucket)
+
+
 # --- the custom resource ------------------------------------------------------------------------------------
 
 

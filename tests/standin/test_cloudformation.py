@@ -196,6 +196,25 @@ def test_sagemaker_code_repository_and_model_package_group(standin) -> None:
                 "Type": "AWS::SageMaker::ModelPackageGroup",
                 "Properties": {"ModelPackageGroupName": "p-group", "ModelPackageGroupDescription": "d"},
             },
+            "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "p-artifacts"}},
+            "BucketPolicy": {
+                "Type": "AWS::S3::BucketPolicy",
+                "Properties": {
+                    "Bucket": {"Ref": "Bucket"},
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Deny",
+                                "Principal": "*",
+                                "Action": "s3:*",
+                                "Resource": "arn:aws:s3:::p-artifacts/*",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        ],
+                    },
+                },
+            },
             "OnlyWhenSeeded": {
                 "Type": "AWS::SageMaker::CodeRepository",
                 "Condition": "Seeded",
@@ -217,7 +236,9 @@ def test_sagemaker_code_repository_and_model_package_group(standin) -> None:
     }
     cfn = standin.client("cloudformation")
     listed = cfn.list_stack_resources(StackName="sm")["StackResourceSummaries"]
-    assert sorted(r["LogicalResourceId"] for r in listed) == ["Group", "Repo"]
+    assert sorted(r["LogicalResourceId"] for r in listed) == ["Bucket", "BucketPolicy", "Group", "Repo"]
+    policy = json.loads(standin.client("s3").get_bucket_policy(Bucket="p-artifacts")["Policy"])
+    assert policy["Statement"][0]["Effect"] == "Deny"
     described = cfn.describe_stack_resources(StackName="sm")["StackResources"]
     assert all(r["PhysicalResourceId"] for r in described)
     sagemaker = standin.client("sagemaker")
