@@ -22,6 +22,7 @@ Every build is recorded (status, phases, log) so ``batch_get_builds`` shows it, 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import fnmatch
 import hashlib
@@ -332,7 +333,9 @@ class BuildRunner:
         build.stop_requested = True
         process = build.process
         if process is not None and process.poll() is None:
-            process.terminate()
+            # The command runs in its own session: stop it and everything it started.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, 15)
         return build
 
     # --- running -----------------------------------------------------------------------------------------

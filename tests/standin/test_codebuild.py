@@ -264,3 +264,26 @@ def test_pip_install_goes_to_the_build_venv_offline_and_the_venv_is_reused(tmp_p
     # The stand-in's own environment is untouched.
     probe = subprocess.run([sys.executable, "-c", "import tinyseed"], capture_output=True, cwd=tmp_path)
     assert probe.returncode != 0
+
+
+def test_stop_build_stops_the_running_command(standin) -> None:
+    codebuild = standin.client("codebuild")
+    spec = "version: 0.2\nphases:\n  build:\n    commands:\n      - echo started\n      - sleep 30\n"
+    codebuild.create_project(
+        name="long",
+        source={"type": "NO_SOURCE", "location": "unused", "buildspec": spec},
+        artifacts={"type": "NO_ARTIFACTS"},
+        environment=PROJECT_ENV,
+        serviceRole="arn:aws:iam::123456789012:role/build",
+    )
+    build_id = codebuild.start_build(projectName="long")["build"]["id"]
+    deadline = time.monotonic() + 20
+    while "Running command sleep" not in log_of(codebuild.batch_get_builds(ids=[build_id])["builds"][0]):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    began = time.monotonic()
+    stopped = codebuild.stop_build(id=build_id)["build"]
+    assert time.monotonic() - began < 10
+    assert stopped["buildStatus"] == "STOPPED"
+    with pytest.raises(codebuild.exceptions.ResourceNotFoundException):
+        codebuild.stop_build(id="long:00000000-0000-0000-0000-000000000000")
