@@ -74,6 +74,7 @@ class ActionRun:
     output_variables: dict[str, str] = field(default_factory=dict)
     answered: threading.Event = field(default_factory=threading.Event)
     approval: dict[str, str] | None = None
+    build: Any = None
 
     @property
     def name(self) -> str:
@@ -486,6 +487,7 @@ class PipelineRuntime:
         build = runner.new_build(name, self.region)
         run.external_id = build.build_id
         run.external_url = build.log_path.as_uri()
+        run.build = build
         secondary = {n: f for n, f in folders.items() if n != primary_name}
         runner.run(dict(project.project_metadata), folders[primary_name], secondary, overrides, build=build)
         if build.status != "SUCCEEDED":
@@ -719,7 +721,15 @@ def forget() -> None:
         for runtime in _RUNTIMES.values():
             for executions in runtime.executions.values():
                 for execution in executions:
-                    execution.stop_requested = execution.stop_requested or "reset"
+                    if execution.done.is_set():
+                        continue
+                    execution.stop_requested = execution.stop_requested or "the stand-in was reset"
+                    for run in execution.actions:
+                        build = run.build
+                        if run.status == "InProgress" and build is not None and not build.done.is_set():
+                            build.stop_requested = True
+                            if build.process is not None and build.process.poll() is None:
+                                build.process.terminate()
         _RUNTIMES.clear()
 
 

@@ -387,19 +387,26 @@ class PipelineRun:
             "CurrentDateTime": now,
         }
 
-    def resolve(self, value: Any) -> Any:
+    def resolve(self, value: Any, keep_execution: bool = False) -> Any:
+        """Evaluate expressions; with `keep_execution`, `Execution.*` variables stay as written (cache keys:
+        a path holding the execution id is the same argument in every execution, so such steps still hit)."""
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            return [self.resolve(v, keep_execution) for v in value]
         if not isinstance(value, dict):
             return value
         if set(value) == {"Get"}:
+            if keep_execution and str(value["Get"]).startswith("Execution."):
+                return value
             return self._get(value["Get"])
         if set(value) == {"Std:Join"}:
             spec = value["Std:Join"]
-            return str(spec.get("On", "")).join(_stringify(self.resolve(v)) for v in spec.get("Values", []))
+            parts = [self.resolve(v, keep_execution) for v in spec.get("Values", [])]
+            if keep_execution and any(isinstance(p, dict) for p in parts):
+                return {"Std:Join": {"On": spec.get("On", ""), "Values": parts}}
+            return str(spec.get("On", "")).join(_stringify(p) for p in parts)
         if set(value) == {"Std:JsonGet"}:
             return self._json_get(value["Std:JsonGet"])
-        return {k: self.resolve(v) for k, v in value.items()}
+        return {k: self.resolve(v, keep_execution) for k, v in value.items()}
 
     def _get(self, path: str) -> Any:
         tokens = parse_path(path)
@@ -547,7 +554,8 @@ class PipelineRun:
             cache_config = step.get("CacheConfig") or {}
             cache_key = None
             if cache_config.get("Enabled") and step["Type"] in ("Processing", "Training"):
-                cache_key = StepCache.key(self.record.pipeline_name, step, arguments)
+                unresolved = self.resolve(step.get("Arguments", {}), keep_execution=True)
+                cache_key = StepCache.key(self.record.pipeline_name, step, unresolved)
                 hit = self.cache.get(cache_key, parse_expire_after(cache_config.get("ExpireAfter")))
                 if hit is not None:
                     result.properties = hit.properties
@@ -863,6 +871,18 @@ class PipelinesState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+_LIVE_RECORDS: dict[str, ExecutionRecord] = {}
+_LIVE_LOCK = threading.Lock()
+
+
+def stop_all_running() -> None:
+    """On the stand-in's reset: running executions stop after their current step (their state is gone)."""
+    with _LIVE_LOCK:
+        for record in _LIVE_RECORDS.values():
+            if record.status == "Executing":
+                record.status = "Stopping"
+
+
 def _state(ctx: Any) -> PipelinesState:
     return ctx.store("sagemaker_pipelines", PipelinesState)
 
@@ -954,7 +974,13 @@ def start_execution(ctx: Any, params: dict[str, Any]) -> ExecutionRecord:
         return record
 
     def work() -> None:
-        run.run()
+        with _LIVE_LOCK:
+            _LIVE_RECORDS[record.arn] = record
+        try:
+            run.run()
+        finally:
+            with _LIVE_LOCK:
+                _LIVE_RECORDS.pop(record.arn, None)
         moto_record.pipeline_execution_status = record.status
         moto_record.pipeline_execution_failure_reason = record.failure_reason
 
@@ -963,10 +989,15 @@ def start_execution(ctx: Any, params: dict[str, Any]) -> ExecutionRecord:
 
 
 def register_api() -> None:
-    from standin.dispatch import AwsError, operation
+    from standin.dispatch import AwsError, on_reset, operation
+
+    on_reset(stop_all_running)
 
     @operation("sagemaker", "StartPipelineExecution")
     def _start(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+        from standin.runtime import context
+
+        context.bind(ctx.standin)
         return {"PipelineExecutionArn": start_execution(ctx, params).arn}
 
     @operation("sagemaker", "DescribePipelineExecution")

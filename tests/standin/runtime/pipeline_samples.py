@@ -8,6 +8,7 @@ import tarfile
 BUCKET = "sagemaker-project-p-test"
 CLUSTER = {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1}
 MAX_DEPTH = {"Get": "Parameters.MaxDepth"}
+EXECUTION_ID = {"Get": "Execution.PipelineExecutionId"}
 TRAIN_OUTPUT = "Steps.Prep.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"
 MODEL_ARTIFACTS = "Steps.Train.ModelArtifacts.S3ModelArtifacts"
 MSE_PATH = "regression_metrics.mse.value"
@@ -110,7 +111,10 @@ def definition() -> dict:
                             {
                                 "OutputName": "train",
                                 "S3Output": {
-                                    "S3Uri": f"s3://{BUCKET}/prep/train",
+                                    # per execution, as the SDK's default output paths are
+                                    "S3Uri": {
+                                        "Std:Join": {"On": "/", "Values": ["s3:/", BUCKET, EXECUTION_ID, "t"]}
+                                    },
                                     "LocalPath": "/opt/ml/processing/train",
                                     "S3UploadMode": "EndOfJob",
                                 },

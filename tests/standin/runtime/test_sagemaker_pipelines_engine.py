@@ -105,6 +105,9 @@ def test_unchanged_steps_are_reused_from_the_cache(aws, tmp_path):
     assert steps(second)["Prep"].cache_source == first.arn
     assert steps(second)["Train"].cache_source == first.arn
     assert steps(second)["Train"].to_api()["CacheHitResult"] == {"SourcePipelineExecutionArn": first.arn}
+    # the cached step's outputs are the first execution's (its path holds the first execution's id)
+    channel = steps(second)["Train"].properties["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"]
+    assert channel == f"s3://{BUCKET}/{first.execution_id}/t"
     # a parameter that changes the training arguments misses the cache for that step only
     third = run(aws, tmp_path, cache, {"MaxDepth": "4"})
     assert steps(third)["Train"].cache_source is None
