@@ -113,7 +113,7 @@ BUILD_IMAGE = "aws/codebuild/amazonlinux2-x86_64-standard:5.0"
 COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
 LAMBDA_RUNTIME = "python3.12"
 LAMBDA_TIMEOUT = 900  # seconds: Lambda's maximum; the handler answers CloudFormation before it runs out
-CHECKIN_BUILD_TIMEOUT = 15  # minutes
+CHECKIN_BUILD_TIMEOUT = 12  # minutes: ends before the Lambda (15 min) stops waiting, so its log says why
 
 DESCRIPTION = (
     "MLOps template for model building, training, and deployment with third-party Git repositories "

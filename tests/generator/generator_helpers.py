@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import yaml
@@ -38,20 +39,21 @@ def example_values(form: str, **overrides: str) -> dict[str, str]:
     return values
 
 
-_RENDERED: dict[str, str] = {}
+_LOADED: dict[str, dict[str, Any]] = {}
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _rendered(config: TemplateConfig) -> str:
+def _loaded(config: TemplateConfig) -> dict[str, Any]:
     key = repr(config)  # TemplateConfig holds a mapping, so it is not hashable
-    if key not in _RENDERED:
-        _RENDERED[key] = render(config)
-    return _RENDERED[key]
+    if key not in _LOADED:
+        _LOADED[key] = yaml.load(render(config), Loader=LOADER)  # noqa: S506 - a safe loader
+    return _LOADED[key]
 
 
 def template_of(variant: str | TemplateConfig) -> dict[str, Any]:
     """A rendered variant (by name or config) loaded as data; a fresh copy each call."""
     config = VARIANTS[variant] if isinstance(variant, str) else variant
-    return yaml.safe_load(_rendered(config))
+    return copy.deepcopy(_loaded(config))
 
 
 class Evaluator:
