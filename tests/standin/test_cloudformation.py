@@ -154,11 +154,11 @@ def test_codepipeline_pipeline_calls_the_hook(standin) -> None:
 
     role = standin.client("iam").create_role(RoleName="pipe", AssumeRolePolicyDocument=json.dumps(ROLE_TRUST))
     created: list[tuple[str, str, str]] = []
-    hooks.subscribe("pipeline_created", lambda *args: created.append(args))
+    record = hooks.subscribe("pipeline_created", lambda *args: created.append(args))
     try:
         stack = create(standin, "pipe", pipeline_template(role["Role"]["Arn"]))
     finally:
-        hooks._subscribers["pipeline_created"].clear()
+        hooks.unsubscribe("pipeline_created", record)
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack
     assert outputs(stack) == {"Name": "sagemaker-p-build", "Version": "1"}
     assert created == [("123456789012", "us-east-1", "sagemaker-p-build")]
@@ -372,3 +372,46 @@ def test_the_rendered_template_seeds_both_repositories_through_the_real_checkin_
         projectName="sagemaker-demo-p-abcdef123456-git-seedcodecheckin"
     )["ids"]
     assert len(builds) == 2
+
+
+def test_update_stack_changes_the_pipeline_in_place(standin) -> None:
+    from standin import hooks
+
+    role = standin.client("iam").create_role(RoleName="pipe", AssumeRolePolicyDocument=json.dumps(ROLE_TRUST))
+    template = pipeline_template(role["Role"]["Arn"])
+    assert create(standin, "upd", template)["StackStatus"] == "CREATE_COMPLETE"
+    build = template["Resources"]["Pipeline"]["Properties"]["Stages"][1]["Actions"][0]
+    build["Configuration"] = {"ProjectName": "renamed"}
+    updated: list[tuple[str, str, str]] = []
+    record = hooks.subscribe("pipeline_updated", lambda *args: updated.append(args))
+    cfn = standin.client("cloudformation")
+    try:
+        cfn.update_stack(StackName="upd", TemplateBody=json.dumps(template))
+        stack = wait_stack(cfn, "upd")
+    finally:
+        hooks.unsubscribe("pipeline_updated", record)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    assert outputs(stack)["Version"] == "2"
+    pipeline = standin.client("codepipeline").get_pipeline(name="sagemaker-p-build")["pipeline"]
+    assert pipeline["stages"][1]["actions"][0]["configuration"] == {"ProjectName": "renamed"}
+    assert updated == [("123456789012", "us-east-1", "sagemaker-p-build")]
+
+
+def test_hooks_refuse_unknown_events_and_survive_a_failing_subscriber() -> None:
+    from standin import hooks
+
+    with pytest.raises(ValueError, match="unknown event 'pipeline_exploded'"):
+        hooks.subscribe("pipeline_exploded", print)
+    seen: list[str] = []
+
+    def broken(*args: str) -> None:
+        raise RuntimeError("subscriber bug")
+
+    record = hooks.subscribe("git_pushed", lambda name, branch, sha: seen.append(sha))
+    hooks.subscribe("git_pushed", broken)
+    try:
+        hooks.git_pushed("o/r", "main", "abc123")
+    finally:
+        hooks.unsubscribe("git_pushed", broken)
+        hooks.unsubscribe("git_pushed", record)
+    assert seen == ["abc123"]
