@@ -361,8 +361,29 @@ class BuildRunner:
             build.end_time = _now()
             build.current_phase = "COMPLETED"
             build.phases.append(Phase("COMPLETED", build.end_time))
+            self._publish_log(build)
             build.done.set()
         return build
+
+    def _publish_log(self, build: BuildResult) -> None:
+        """Copy the log to (moto's) CloudWatch Logs, group ``/aws/codebuild/<project>``, as AWS does."""
+        try:
+            from moto.backends import get_backend
+
+            logs = get_backend("logs")[self.account_id][build.region]  # type: ignore[call-overload]
+            group, stream = f"/aws/codebuild/{build.project_name}", build.build_id.split(":", 1)[1]
+            if group not in logs.groups:
+                logs.create_log_group(group, {})
+            logs.create_log_stream(group, stream)
+            stamp = int(time.time() * 1000)
+            lines = [line for line in build.log_text.splitlines() if line.strip()]
+            for start in range(0, len(lines), 5000):
+                events = [{"timestamp": stamp, "message": line} for line in lines[start : start + 5000]]
+                logs.put_log_events(group, stream, events)
+        except Exception as error:  # noqa: BLE001 - the local log file stays the record
+            self._log(
+                build, f"[Container] {_stamp()} (stand-in: log not copied to CloudWatch Logs: {error})\n"
+            )
 
     def start(self, project: Mapping[str, Any], **kwargs: Any) -> BuildResult:
         """Like ``run`` in a background thread; returns the build record at once."""

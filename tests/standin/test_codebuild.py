@@ -145,6 +145,10 @@ def test_a_failing_build_reports_the_command_and_its_output(standin) -> None:
     assert "exit status 3" in phase["contexts"][0]["message"]
     assert "model gate failed" in log and "never" not in log.replace("echo never", "")
     assert "cleanup ran" in log
+    events = standin.client("logs").get_log_events(
+        logGroupName=build["logs"]["groupName"], logStreamName=build["logs"]["streamName"]
+    )["events"]
+    assert any("model gate failed" in event["message"] for event in events)
 
 
 def test_a_missing_source_fails_the_build_with_a_client_error(standin) -> None:
