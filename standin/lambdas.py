@@ -75,6 +75,10 @@ def invoke(
 
     fn = get_backend("lambda")[account_id][region].get_function(function)  # type: ignore[call-overload]
     label = f"lambda {fn.function_name}"
+    if fn.run_time and not str(fn.run_time).startswith("python"):
+        raise LambdaCodeError(
+            f"{label}: Runtime {fn.run_time}: the stand-in runs only Python functions in-process"
+        )
     context = LambdaContext(
         function_name=fn.function_name,
         function_version="$LATEST",
