@@ -13,9 +13,14 @@ import urllib.parse
 import urllib.request
 
 import boto3
+from botocore.config import Config
 
 POLL_SECONDS = 10
-MARGIN_SECONDS = 30  # answer CloudFormation at least this long before the Lambda runs out of time
+MARGIN_SECONDS = 60  # answer CloudFormation at least this long before the Lambda runs out of time
+# Bounds one CodeBuild call (2 attempts x 25 s) to less than the margin, so a hung call cannot eat it.
+CLIENT_CONFIG = Config(
+    connect_timeout=5, read_timeout=20, retries={"total_max_attempts": 2, "mode": "standard"}
+)
 REQUIRED = (
     "CodeBuildProjectName",
     "SeedCodeBucket",
@@ -153,7 +158,12 @@ def handler(event, context, codebuild=None, sleep=time.sleep):
             return context.get_remaining_time_in_millis() / 1000 - MARGIN_SECONDS
 
         status, reason = check_in(
-            codebuild or boto3.client("codebuild"), props, data["url"], partition, seconds_left, sleep
+            codebuild or boto3.client("codebuild", config=CLIENT_CONFIG),
+            props,
+            data["url"],
+            partition,
+            seconds_left,
+            sleep,
         )
         return send(event, status, physical_id, data, reason)
     except Exception as error:

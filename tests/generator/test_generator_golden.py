@@ -33,7 +33,13 @@ def test_committed_template_equals_fresh_render(name: str) -> None:
                 n=2,
             )
         )
-        pytest.fail(f"{path.name} differs from a fresh render; run `make templates` and commit.\n{diff}")
+        changed = [line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+        hint = ""
+        if changed and all("seedcode/" in line or "seeding/bootstrap-" in line for line in changed):
+            hint = " (only asset keys: seedcode/ or seeding/bootstrap/ changed; the template pins content)"
+        pytest.fail(
+            f"{path.name} differs from a fresh render{hint}; run `make templates` and commit.\n{diff}"
+        )
     assert committed_text == fresh_text, f"{path.name}: same data, different bytes; run `make templates`"
 
 

@@ -339,3 +339,24 @@ def test_the_inlined_code_behaves_like_the_module(response_url, codebuild) -> No
     clock = Clock(900)
     inlined.handler(event(url), clock, codebuild=client, sleep=clock.sleep)
     assert the_answer(answers)["Data"] == {"url": EXPECTED_URL}
+
+
+def test_default_client_bounds_each_call_within_the_margin(response_url, codebuild, monkeypatch) -> None:
+    url, answers = response_url
+    client, stubber = codebuild
+    expect_start(stubber)
+    stubber.add_response("batch_get_builds", {"builds": [build("SUCCEEDED")]}, {"ids": [BUILD_ID]})
+    made: list[tuple[str, Any]] = []
+
+    def fake_client(service: str, config: Any = None) -> Any:
+        made.append((service, config))
+        return client
+
+    monkeypatch.setattr(function.boto3, "client", fake_client)
+    clock = Clock(900)
+    function.handler(event(url), clock, sleep=clock.sleep)
+    assert the_answer(answers)["Status"] == "SUCCESS"
+    ((service, config),) = made
+    assert service == "codebuild"
+    attempts = config.retries["total_max_attempts"]
+    assert attempts * (config.connect_timeout + config.read_timeout) < function.MARGIN_SECONDS
