@@ -56,9 +56,16 @@ def build_template(config: TemplateConfig) -> Template:
     template.set_version("2010-09-09")
     inputs = add_parameters(template, config)
     bucket = add_storage(template, config)
-    add_build_pipeline(template, config, inputs, bucket)
-    add_deploy_pipeline(template, config, inputs, bucket)
-    add_seeding(template, config, inputs)
+    pipelines = {
+        c.MODELBUILD: add_build_pipeline(template, config, inputs, bucket),
+        c.MODELDEPLOY: add_deploy_pipeline(template, config, inputs, bucket),
+    }
+    invokers = add_seeding(template, config, inputs)
+    for repo, pipeline in pipelines.items():
+        if inputs.repos[repo].seed_condition is None:
+            # Always seeded (v2): a pipeline's first run, at creation, then sees the seed, not an empty repo.
+            # (v1 cannot: DependsOn must not name a resource whose condition may be false.)
+            pipeline.DependsOn = [invokers[repo].title]
     add_repositories(template, inputs)
     add_outputs(template, inputs)
     return template

@@ -375,3 +375,15 @@ def test_own_launch_role_options_render_and_say_so() -> None:
     assert store["EncryptionKey"]["Id"].startswith("arn:aws:kms:")
     for variant in VARIANTS:
         assert "launch role of your own" not in template_of(variant)["Description"]
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_pipelines_wait_for_the_seed_only_where_it_always_runs(variant: str) -> None:
+    resources = template_of(variant)["Resources"]
+    expected = {
+        "ModelBuildPipeline": ["SageMakerModelBuildSeedCodeCheckinProjectTriggerLambdaInvoker"],
+        "ModelDeployPipeline": ["SageMakerModelDeploySeedCodeCheckinProjectTriggerLambdaInvoker"],
+    }
+    for pipeline, invokers in expected.items():
+        depends = resources[pipeline].get("DependsOn")
+        assert depends == (invokers if VARIANTS[variant].form == "v2" else None)
