@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from generator.render import render_all
+from generator.render import render_all, stale
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +20,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="make every condition true (for scanners such as checkov)",
     )
+    render.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if a file in --out differs from a fresh render",
+    )
     args = parser.parse_args(argv)
+    if args.check:
+        differing = stale(args.out)
+        for name in differing:
+            print(f"{args.out / name}.yaml differs from a fresh render: run `make templates` and commit")
+        return 1 if differing else 0
     for path in render_all(args.out, all_conditions_on=args.all_conditions_on):
         print(path)
     return 0

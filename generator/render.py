@@ -51,6 +51,15 @@ def variants(all_conditions_on: bool = False) -> dict[str, TemplateConfig]:
     }
 
 
+def stale(out: Path) -> list[str]:
+    """Names of the variants whose file in `out` is missing or differs from a fresh render."""
+    return [
+        name
+        for name, config in variants().items()
+        if not (out / f"{name}.yaml").exists() or (out / f"{name}.yaml").read_text() != render(config)
+    ]
+
+
 def render_all(out: Path, all_conditions_on: bool = False) -> list[Path]:
     """Write every variant into `out` as <name>.yaml; returns the paths written."""
     out.mkdir(parents=True, exist_ok=True)

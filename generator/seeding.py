@@ -55,7 +55,10 @@ def asset_keys() -> dict[str, str]:
 
 
 def function_code() -> str:
-    return compact_source(FUNCTION_SOURCE.read_text())
+    """seeding/function.py as inlined into the template (checked to still compile)."""
+    code = compact_source(FUNCTION_SOURCE.read_text())
+    compile(code, "index.py", "exec")
+    return code
 
 
 def add_seeding(template: Template, config: TemplateConfig, inputs: Inputs) -> dict[str, CustomResource]:

@@ -68,3 +68,15 @@ def test_two_processes_render_identical_bytes(tmp_path: Path) -> None:
         outputs.append({p.name: p.read_bytes() for p in sorted(out.glob("*.yaml"))})
     assert outputs[0] == outputs[1]
     assert sorted(outputs[0]) == sorted(f"{name}.yaml" for name in VARIANTS)
+
+
+def test_render_check_flags_a_stale_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from generator.__main__ import main
+
+    assert main(["render", "--out", str(tmp_path)]) == 0
+    assert main(["render", "--check", "--out", str(tmp_path)]) == 0
+    stale = tmp_path / "mlops-third-party-git-v2.yaml"
+    stale.write_text(stale.read_text().replace("PipelineType: V2", "PipelineType: V1"))
+    capsys.readouterr()
+    assert main(["render", "--check", "--out", str(tmp_path)]) == 1
+    assert "mlops-third-party-git-v2.yaml differs" in capsys.readouterr().out
