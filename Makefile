@@ -37,6 +37,7 @@ lint: $(STAMP) ## ruff, mypy, and cfn-lint on every rendered and seed template
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(PY) -m generator render --check --out templates
 	$(if $(CFN_TEMPLATES),$(VENV)/bin/cfn-lint --include-checks I -- $(CFN_TEMPLATES))
 
 templates: $(STAMP) ## Render every template variant into templates/
