@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
 
 import boto3
 import sagemaker
@@ -296,10 +295,3 @@ def get_pipeline(
         steps=[step_process, step_train, step_eval, step_cond],
         sagemaker_session=session,
     )
-
-
-def describe(pipeline: Pipeline) -> dict[str, Any]:
-    """The definition as a dict (the JSON the SageMaker API receives)."""
-    import json
-
-    return json.loads(pipeline.definition())
