@@ -83,10 +83,12 @@ def run_training(channels: dict[str, Path], job_root: Path) -> Path:
         target = opt_ml / "input" / "data" / channel
         shutil.copytree(source, target)
         env[f"SM_CHANNEL_{channel.upper()}"] = str(target)
-    hyperparameters = {name: str(value) for name, value in HYPERPARAMETERS.items()}
+    # As the SDK writes them: every value a JSON-encoded string. The training toolkit decodes them and passes
+    # each as `--name value` to the script.
     config = opt_ml / "input" / "config"
     config.mkdir(parents=True, exist_ok=True)
-    (config / "hyperparameters.json").write_text(json.dumps(hyperparameters, indent=2, sort_keys=True))
+    encoded = {name: json.dumps(value) for name, value in HYPERPARAMETERS.items()}
+    (config / "hyperparameters.json").write_text(json.dumps(encoded, indent=2, sort_keys=True))
     model_dir = opt_ml / "model"
     model_dir.mkdir(parents=True, exist_ok=True)
     env.update(
@@ -96,7 +98,7 @@ def run_training(channels: dict[str, Path], job_root: Path) -> Path:
         SM_INPUT_DIR=str(opt_ml / "input"),
         SM_OUTPUT_DATA_DIR=str(opt_ml / "output" / "data"),
     )
-    arguments = [part for name, value in hyperparameters.items() for part in (f"--{name}", value)]
+    arguments = [part for name, value in HYPERPARAMETERS.items() for part in (f"--{name}", str(value))]
     _run_script("train.py", arguments, job_root, env)
     # SageMaker packs /opt/ml/model into model.tar.gz in the job's S3 output path.
     archive = opt_ml / "output" / "model.tar.gz"
