@@ -214,3 +214,39 @@ def test_get_pipeline_definition_writes_the_json(aws: None, tmp_path: Path) -> N
     assert get_pipeline_definition.main([*argv, "--file-name", str(target)]) == 0
     definition = json.loads(target.read_text())
     assert [step["Name"] for step in definition["Steps"]][0] == "PreprocessAbaloneData"
+
+
+@pytest.mark.parametrize(
+    ("result", "expected"),
+    [
+        (
+            run_pipeline.WaitResult("Failed", "Step failure", ["AbaloneMSEFail: MSE 7.1 is over 6.0"]),
+            ["ended Failed: Step failure", "failed step AbaloneMSEFail: MSE 7.1 is over 6.0"],
+        ),
+        (
+            run_pipeline.WaitResult("Executing", timed_out=True),
+            ["still Executing after 1 minutes", "--timeout"],
+        ),
+    ],
+    ids=["failed", "timed-out"],
+)
+def test_run_pipeline_exits_non_zero_with_the_reason(
+    aws: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    result: run_pipeline.WaitResult,
+    expected: list[str],
+) -> None:
+    monkeypatch.setattr(run_pipeline, "wait_for_execution", lambda *args, **kwargs: result)
+    argv = ["--module-name", "pipelines.abalone.pipeline", "--role-arn", ROLE, "--timeout-minutes", "1"]
+    assert run_pipeline.main([*argv, "--kwargs", json.dumps(PIPELINE_KWARGS)]) == 1
+    err = capsys.readouterr().err
+    for text in expected:
+        assert text in err
+
+
+def test_get_pipeline_definition_prints_only_json(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--module-name", "pipelines.abalone.pipeline", "--kwargs", json.dumps(PIPELINE_KWARGS)]
+    assert get_pipeline_definition.main(argv) == 0
+    definition = json.loads(capsys.readouterr().out)
+    assert definition["Version"] == "2020-12-01"
