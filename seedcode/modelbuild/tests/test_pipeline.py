@@ -48,6 +48,11 @@ def test_an_input_data_uri_is_used_as_given_and_nothing_is_uploaded(build_defini
     assert [key.rsplit("/", 1)[1] for key in data_keys()] == ["abalone.csv"]
 
 
+def test_an_input_data_uri_must_be_s3(build_definition: Build) -> None:
+    with pytest.raises(ValueError, match=r"input_data_uri: 'data/abalone.csv' is not an s3:// URI"):
+        build_definition(input_data_uri="data/abalone.csv")
+
+
 def test_a_missing_data_file_names_the_argument_and_the_fix(build_definition: Build) -> None:
     with pytest.raises(FileNotFoundError, match=r"input_data_file.*input_data_uri"):
         build_definition(input_data_file="/nonexistent/abalone.csv")

@@ -107,6 +107,8 @@ def get_pipeline(
     tags are given to `run-pipeline --tags`.
     """
     del sagemaker_project_name  # the project is attached through the pipeline's tags
+    if input_data_uri is not None and not input_data_uri.startswith("s3://"):
+        raise ValueError(f"input_data_uri: {input_data_uri!r} is not an s3:// URI; give s3://bucket/key")
     session = get_session(region, default_bucket)
     bucket = session.default_bucket()
     if input_data_uri is None:
