@@ -16,7 +16,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from scripts import cleanup, connections, iam_roles, models, preflight, projects, servicecatalog
-from scripts.common import BAD_INPUT, FAILURE, NOT_FOUND, OK, Aws, BadInput, CommandError, progress
+from scripts.common import BAD_INPUT, FAILURE, NOT_FOUND, OK, Aws, BadInput, CommandError, NotFound, progress
 from scripts.templates import ROLE_FAMILIES, VARIANTS
 
 
@@ -45,6 +45,7 @@ def _register_options(args: argparse.Namespace) -> servicecatalog.RegisterOption
         launch_role_arn=getattr(args, "launch_role_arn", None),
         studio_role_arns=getattr(args, "studio_role_arn", None) or [],
         dry_run=getattr(args, "dry_run", False),
+        render=getattr(args, "render", False),
     )
 
 
@@ -91,17 +92,11 @@ def cmd_preflight(aws: Aws, args: argparse.Namespace) -> Any:
     rows = preflight.preflight(aws, args.role_family, name, args.connection_arn, args.studio_role_arn or [])
     problems = [r for r in rows if r["status"] == "problem"]
     if problems:
-        _print(rows, args.output)
-        raise preflight_failed(len(problems))
+        listed = "".join(f"\n  {r['check']}: {r['detail']}" for r in problems)
+        raise NotFound(
+            f"{len(problems)} problem(s) found:{listed}", fix="fix each problem, then run preflight again"
+        )
     return rows
-
-
-def preflight_failed(count: int) -> CommandError:
-    from scripts.common import NotFound
-
-    return NotFound(
-        f"{count} problem(s) found", fix="fix each problem listed above, then run preflight again"
-    )
 
 
 def cmd_register(aws: Aws, args: argparse.Namespace) -> Any:
@@ -210,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("register", help="register the template as a Service Catalog product for Studio")
     _template_options(p)
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    p.add_argument(
+        "--render", action="store_true", help="render the variant now instead of reading templates/"
+    )
     p.add_argument("--launch-role-arn", help="default: the family's launch role")
     p.add_argument(
         "--studio-role-arn", action="append", help="repeatable; default: the domains' execution roles"

@@ -6,7 +6,7 @@ import json
 import urllib.parse
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from scripts.common import Aws, CommandError, is_not_found, paginate
 from scripts.connections import check_connection
@@ -24,6 +24,10 @@ SEED_INSTANCE_QUOTAS = (
 
 def _row(check: str, status: str, detail: str) -> dict[str, str]:
     return {"check": check, "status": status, "detail": detail}
+
+
+def _short(error: Exception) -> str:
+    return str(error).splitlines()[0][:200]
 
 
 def _trusts(document: Any, service: str) -> bool:
@@ -78,8 +82,10 @@ def _check_pass_role(aws: Aws, launch_arn: str, family: str) -> dict[str, str]:
         answer = aws.client("iam").simulate_principal_policy(
             PolicySourceArn=launch_arn, ActionNames=["iam:PassRole"], ResourceArns=targets
         )
-    except (ClientError, BotoCoreError) as error:
-        return _row("launch role may pass the family's roles", "warning", f"could not simulate: {error}")
+    except Exception as error:  # noqa: BLE001 - an API an endpoint lacks is a warning, not a failure
+        return _row(
+            "launch role may pass the family's roles", "warning", f"could not simulate: {_short(error)}"
+        )
     denied = [
         r.get("EvalResourceName", "")
         for r in answer.get("EvaluationResults", [])
@@ -151,8 +157,8 @@ def check_quotas(aws: Aws) -> list[dict[str, str]]:
         quotas = paginate(
             aws.client("service-quotas"), "list_service_quotas", "Quotas", ServiceCode="sagemaker"
         )
-    except (ClientError, BotoCoreError) as error:
-        return [_row("SageMaker quotas", "warning", f"could not read Service Quotas: {error}")]
+    except Exception as error:  # noqa: BLE001 - as above
+        return [_row("SageMaker quotas", "warning", f"could not read Service Quotas: {_short(error)}")]
     by_name = {q.get("QuotaName", ""): q.get("Value", 0) for q in quotas}
     rows = []
     for name in SEED_INSTANCE_QUOTAS:

@@ -8,6 +8,7 @@ product and one version.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,7 @@ class RegisterOptions:
     launch_role_arn: str | None = None
     studio_role_arns: list[str] = field(default_factory=list)
     dry_run: bool = False
+    render: bool = False
 
 
 @dataclass
@@ -337,6 +339,33 @@ def ensure_principals(sc: Any, portfolio_id: str | None, arns: list[str], *, dry
     return f"associated {', '.join(missing)}"
 
 
+ASSET_KEY = re.compile(r"(?:seedcode|seeding)/[A-Za-z0-9_.-]+\.zip")
+
+
+def check_asset_keys(body: bytes, uploaded: set[str]) -> None:
+    """Every seed zip the template names must be one this run uploads (else seeding fails at `aws s3 cp`)."""
+    named = set(ASSET_KEY.findall(body.decode()))
+    stale = sorted(named - uploaded)
+    if stale:
+        raise CommandError(
+            f"the template names seed zips that are not the current seed code: {', '.join(stale)}",
+            field="--template-file",
+            fix="re-render the templates (`make templates`), or pass --render to render the variant now",
+        )
+
+
+def render_variant(name: str) -> bytes:
+    """A variant rendered now by the generator (the same text `make templates` writes)."""
+    from generator.config import VARIANTS
+    from generator.render import render
+
+    if name not in VARIANTS:
+        raise BadInput(
+            f"--render knows only {sorted(VARIANTS)}", field="--template-file", fix="drop --render"
+        )
+    return render(VARIANTS[name]).encode()
+
+
 def studio_execution_roles(sagemaker: Any) -> list[str]:
     """The default execution role of every SageMaker domain in the region."""
     roles: list[str] = []
@@ -359,7 +388,12 @@ def register(
     from seeding.assets import build_assets  # the zips the template names (lead's contract)
 
     path = options.template_file or template_path(options.variant, options.role_family)
-    body, _ = read_template(path)
+    if options.render:
+        body = render_variant(path.stem)
+    else:
+        body, _ = read_template(path)
+    assets = build_assets()
+    check_asset_keys(body, {asset.key for asset in assets.values()})
     studio_roles = list(options.studio_role_arns) or studio_execution_roles(aws.client("sagemaker"))
     if not studio_roles:
         raise NotFound(
@@ -388,7 +422,7 @@ def register(
 
     s3 = aws.client("s3")
     uploads = [ensure_bucket(s3, bucket, aws.region, dry_run=dry)]
-    for asset in build_assets().values():
+    for asset in assets.values():
         uploads.append(ensure_object(s3, bucket, asset.key, asset.data, dry_run=dry))
     uploads.append(ensure_object(s3, bucket, key, body, dry_run=dry))
     result.note("assets", f"bucket {bucket} {uploads[0]}; objects: " + ", ".join(uploads[1:]))

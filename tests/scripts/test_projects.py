@@ -12,10 +12,21 @@ from conftest import ACCOUNT, STUDIO_ROLE, World
 from scripts import cleanup, cli, models, projects
 from scripts.common import BadInput, NotFound
 from scripts.projects import Names, RepoOptions
-from scripts.servicecatalog import RegisterOptions, register
+from scripts.servicecatalog import RegisterOptions, register, render_variant
 
-ROOT = Path(__file__).resolve().parents[2]
-V1 = ROOT / "templates" / "mlops-third-party-git-v1.yaml"
+_RENDERED: list[bytes] = []
+
+
+@pytest.fixture
+def v1(tmp_path: Path) -> Path:
+    """The v1 variant rendered now (so its seed keys are the current seed code's, as `register --render`)."""
+    if not _RENDERED:
+        _RENDERED.append(render_variant("mlops-third-party-git-v1"))
+    path = tmp_path / "mlops-third-party-git-v1.yaml"
+    path.write_bytes(_RENDERED[0])
+    return path
+
+
 CONNECTION = (
     f"arn:aws:codestar-connections:us-east-1:{ACCOUNT}:connection/0a1b2c3d-1111-2222-3333-444455556666"
 )
@@ -26,7 +37,7 @@ def no_sleep(seconds: float) -> None:
     pass
 
 
-def registered(world: World, template: Path = V1) -> str:
+def registered(world: World, template: Path) -> str:
     result = register(
         world.aws, RegisterOptions(template_file=template, studio_role_arns=[STUDIO_ROLE]), sleep=no_sleep
     )
@@ -65,9 +76,9 @@ REPOS = RepoOptions(
     ],
 )
 def test_bad_parameters_are_refused_before_any_create_call(
-    world: World, case: str, repos: RepoOptions, explicit: dict[str, str], field: str
+    world: World, v1: Path, case: str, repos: RepoOptions, explicit: dict[str, str], field: str
 ) -> None:
-    product = registered(world)
+    product = registered(world, v1)
     with pytest.raises(BadInput) as caught:
         projects.create_project(world.aws, "abalone", product, repos, explicit)
     assert field in str(caught.value)
@@ -79,8 +90,8 @@ def test_bad_parameters_are_refused_before_any_create_call(
     )
 
 
-def test_good_parameters_reach_create_project_in_the_v1_form(world: World) -> None:
-    product = registered(world)
+def test_good_parameters_reach_create_project_in_the_v1_form(world: World, v1: Path) -> None:
+    product = registered(world, v1)
     template = projects.artifact_template(
         world.aws, product, projects.active_artifact(world.aws.client("servicecatalog"), product)["Id"]
     )
@@ -100,14 +111,13 @@ def test_a_bad_project_name_exits_2_before_any_call(world: World, capsys: pytest
     assert world.sc.calls == [] and world.projects.calls == []
 
 
-def test_update_moves_to_the_newest_version_keeping_the_parameters(world: World, tmp_path: Path) -> None:
-    product = registered(world)
+def test_update_moves_to_the_newest_version_keeping_the_parameters(world: World, v1: Path) -> None:
+    product = registered(world, v1)
     first = world.sc.artifacts[product][0]["Id"]
-    values = projects.parameters_for(projects.parse_template(V1.read_bytes()), REPOS, {})
+    values = projects.parameters_for(projects.parse_template(v1.read_bytes()), REPOS, {})
     world.projects.add("abalone", "p-aaaaaaaaaaaa", product, first, values)
-    changed = tmp_path / "mlops-third-party-git-v1.yaml"
-    changed.write_text(V1.read_text() + "\n# a new version\n")
-    registered(world, changed)
+    v1.write_text(v1.read_text() + "\n# a new version\n")
+    registered(world, v1)
     result = projects.update_project(world.aws, "abalone", {})
     newest = world.sc.artifacts[product][1]["Id"]
     assert result["provisioning_artifact_id"] == newest and result["status"] == "UpdateCompleted"

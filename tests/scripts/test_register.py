@@ -9,7 +9,7 @@ import pytest
 from conftest import ACCOUNT, REGION, STUDIO_ROLE, World
 
 from scripts import servicecatalog
-from scripts.common import NotFound
+from scripts.common import CommandError, NotFound
 from scripts.iam_roles import ensure_roles
 from scripts.servicecatalog import RegisterOptions, register
 
@@ -197,3 +197,14 @@ def test_bootstrap_then_register_uses_the_created_launch_role(world: World, temp
     register(world.aws, options(template), sleep=no_sleep)
     (constraint,) = world.sc.constraints.values()
     assert json.loads(constraint["Parameters"])["RoleArn"] == launch["Arn"]
+
+
+def test_a_template_naming_other_seed_zips_is_refused_before_anything_is_made(
+    world: World, template: Path
+) -> None:
+    template.write_text(
+        TEMPLATE.format(version=1) + "# SeedCodeKey: seedcode/modelbuild-0000000000000000.zip\n"
+    )
+    with pytest.raises(CommandError, match="make templates"):
+        register(world.aws, options(template), sleep=no_sleep)
+    assert world.sc.calls == [] and world.aws.client("s3").list_buckets()["Buckets"] == []
