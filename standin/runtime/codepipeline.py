@@ -497,7 +497,7 @@ class PipelineRuntime:
             if failing and failing.contexts:
                 first = failing.contexts[0]
                 context_msg = f", Code: {first.get('statusCode')}, Message: {first.get('message')}"
-            tail = "\n".join(build.log_text.strip().splitlines()[-10:])
+            tail = _failing_output(build.log_text)
             raise ActionFailed(
                 f"Build terminated with state: {build.status}.{where}{context_msg}. "
                 f"Log: {build.log_path}\n{tail}"
@@ -679,6 +679,15 @@ class PipelineRuntime:
             "created": getattr(pipeline, "create_time", _now()),
             "updated": getattr(pipeline, "update_time", _now()),
         }
+
+
+def _failing_output(log_text: str, lines: int = 15) -> str:
+    """The output just before the build's first failing command (what a person needs), else the log's end."""
+    text = log_text.strip().splitlines()
+    marker = next((i for i, line in enumerate(text) if "Command did not exit successfully" in line), None)
+    if marker is None:
+        return "\n".join(text[-lines:])
+    return "\n".join(text[max(0, marker - lines) : marker + 1])
 
 
 def zip_folder(folder: Path) -> bytes:

@@ -1,0 +1,241 @@
+"""The walkthrough's two pipelines, as the rendered template creates them, running the real seeds.
+
+A stack from `templates/mlops-third-party-git-v1.yaml` seeds both repositories and creates both pipelines; the
+model build pipeline builds the seed and registers a model version from a real local training run; a pending
+version starts no deployment and an approval starts exactly one; the staging stack appears, the staging test
+invokes the endpoint, the execution waits at the manual approval until it is answered, then the prod stack
+appears. Slow: a few minutes on 2 cores (pip installs of both seeds on a cold cache, real training)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from standin.runtime import install as install_runtime
+
+ROOT = Path(__file__).resolve().parents[3]
+TEMPLATE = ROOT / "templates" / "mlops-third-party-git-v1.yaml"
+NAME, PROJECT_ID = "demo", "p-walk12345678"
+PREFIX = f"sagemaker-{NAME}-{PROJECT_ID}"
+GROUP = f"{NAME}-{PROJECT_ID}"
+ROLES = ("CodeBuild", "CodePipeline", "Events", "Lambda", "CloudFormation", "Execution", "Use")
+SERVICES = [
+    f"{s}.amazonaws.com"
+    for s in ("codebuild", "codepipeline", "events", "lambda", "cloudformation", "sagemaker")
+]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (
+            TEMPLATE.is_file()
+            and (ROOT / "seedcode" / "modelbuild" / "pipelines" / "run_pipeline.py").is_file()
+        ),
+        reason="the rendered template or the model build seed is not there yet",
+    ),
+]
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def executions(cp, pipeline: str) -> list[dict]:
+    return cp.list_pipeline_executions(pipelineName=pipeline)["pipelineExecutionSummaries"]
+
+
+def settled(cp, pipeline: str) -> list[dict] | None:
+    runs = executions(cp, pipeline)
+    return runs if runs and all(r["status"] not in ("InProgress", "Stopping") for r in runs) else None
+
+
+def state_reasons(cp, pipeline: str) -> list[str]:
+    state = cp.get_pipeline_state(name=pipeline)
+    return [
+        f"{s['stageName']}.{a['actionName']}: {a['latestExecution'].get('errorDetails', {}).get('message')}"
+        for s in state["stageStates"]
+        for a in s["actionStates"]
+        if a.get("latestExecution", {}).get("status") == "Failed"
+    ]
+
+
+def action(cp, pipeline: str, stage: str, name: str) -> dict:
+    state = cp.get_pipeline_state(name=pipeline)
+    stage_state = next(s for s in state["stageStates"] if s["stageName"] == stage)
+    return next(a for a in stage_state["actionStates"] if a["actionName"] == name).get("latestExecution", {})
+
+
+def stack_status(cfn, name: str) -> str | None:
+    try:
+        return cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+    except cfn.exceptions.ClientError:
+        return None
+
+
+def provision(standin) -> None:
+    from seeding.assets import build_assets
+
+    template = TEMPLATE.read_text()
+    iam, s3 = standin.client("iam"), standin.client("s3")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": SERVICES}, "Action": "sts:AssumeRole"}],
+    }
+    for role in ROLES:
+        iam.create_role(
+            RoleName=f"AmazonSageMakerServiceCatalogProducts{role}Role",
+            Path="/service-role/",
+            AssumeRolePolicyDocument=json.dumps(trust),
+        )
+    bucket = f"sagemaker-mlops-assets-{standin.account_id}-{standin.region}"
+    s3.create_bucket(Bucket=bucket)
+    assets = {asset.key.rsplit("-", 1)[0]: asset.data for asset in build_assets().values()}
+    for key in set(re.findall(r"(?:seedcode|seeding)/[a-z]+-[0-9a-f]{16}\.zip", template)):
+        s3.put_object(Bucket=bucket, Key=key, Body=assets[key.rsplit("-", 1)[0]])
+    connection = standin.client("codestar-connections").create_connection(
+        ConnectionName="github", ProviderType="GitHub", Tags=[{"Key": "sagemaker", "Value": "true"}]
+    )["ConnectionArn"]
+    standin.admin.authorize_connection(connection)
+    for repo in ("octo/build", "octo/deploy"):
+        standin.admin.create_repository(repo, readme=f"# {repo}\n")
+    parameters = {
+        "SageMakerProjectName": NAME,
+        "SageMakerProjectId": PROJECT_ID,
+        "ModelBuildCodeRepositoryUrl": "https://github.com/octo/build.git",
+        "ModelBuildCodeRepositoryFullname": "octo/build",
+        "ModelBuildCodeRepositoryCodestarConnectionArn": connection,
+        "ModelDeployCodeRepositoryUrl": "https://github.com/octo/deploy.git",
+        "ModelDeployCodeRepositoryFullname": "octo/deploy",
+        "ModelDeployCodeRepositoryCodestarConnectionArn": connection,
+    }
+    cfn = standin.client("cloudformation")
+    cfn.create_stack(
+        StackName="SC-123456789012-pp-walkthrough",
+        TemplateBody=template,
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    status = wait_for(
+        lambda: (
+            (s := stack_status(cfn, "SC-123456789012-pp-walkthrough")) and not s.endswith("IN_PROGRESS") and s
+        ),
+        300,
+        "the project stack",
+    )
+    assert status == "CREATE_COMPLETE", cfn.describe_stack_events(StackName="SC-123456789012-pp-walkthrough")
+
+
+def part1_gaps(standin) -> list[str]:
+    """What part 1 of the stand-in must answer for this walkthrough and (at the time of writing) did not."""
+    from moto.cloudformation.parsing import get_model_map
+
+    gaps = []
+    s3 = standin.client("s3")
+    s3.create_bucket(Bucket="sagemaker-project-probe")
+    deny_http = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": "arn:aws:s3:::sagemaker-project-probe/*",
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket="sagemaker-project-probe", Policy=json.dumps(deny_http))
+    try:
+        s3.put_object(Bucket="sagemaker-project-probe", Key="probe", Body=b"1")
+    except s3.exceptions.ClientError:
+        gaps.append("S3 denies every write to a bucket whose policy denies aws:SecureTransport=false")
+    endpoint = get_model_map().get("AWS::SageMaker::Endpoint")
+    if endpoint is None or endpoint.cloudformation_name_type() != "EndpointName":
+        gaps.append("AWS::SageMaker::Endpoint ignores its EndpointName property (moto names it itself)")
+    return gaps
+
+
+def test_build_registers_a_model_and_an_approval_deploys_staging_then_prod(standin, tmp_path):
+    install_runtime(standin)
+    gaps = part1_gaps(standin)
+    if gaps:
+        pytest.xfail("part 1 of the stand-in lacks: " + "; ".join(gaps))
+    provision(standin)
+    cp, sm, cfn = (
+        standin.client("codepipeline"),
+        standin.client("sagemaker"),
+        standin.client("cloudformation"),
+    )
+    build_pipeline, deploy_pipeline = f"{PREFIX}-modelbuild", f"{PREFIX}-modeldeploy"
+
+    # the model build pipeline (started by its creation and by the seed's push) registers a pending version
+    runs = wait_for(lambda: settled(cp, build_pipeline), 900, "the model build pipeline")
+    assert any(r["status"] == "Succeeded" for r in runs), (runs, state_reasons(cp, build_pipeline))
+    packages = sm.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"]
+    assert [p["ModelApprovalStatus"] for p in packages] == ["PendingManualApproval"]
+
+    # the deploy pipeline ran on creation/seeding and failed (no approved model yet), as on AWS
+    before = wait_for(lambda: settled(cp, deploy_pipeline), 600, "the deploy pipeline's first runs")
+    assert before[0]["status"] == "Failed"
+    assert stack_status(cfn, f"{PREFIX}-deploy-staging") is None
+
+    # an approval starts exactly one deployment
+    sm.update_model_package(ModelPackageArn=packages[0]["ModelPackageArn"], ModelApprovalStatus="Approved")
+    wait_for(lambda: len(executions(cp, deploy_pipeline)) == len(before) + 1, 30, "the approval's deployment")
+    token = wait_for(
+        lambda: (
+            action(cp, deploy_pipeline, "DeployStaging", "ApproveDeployment").get("token")
+            or (executions(cp, deploy_pipeline)[0]["status"] == "Failed" and "failed")
+        ),
+        900,
+        "the manual approval",
+    )
+    assert token != "failed", "\n".join(state_reasons(cp, deploy_pipeline))
+    assert stack_status(cfn, f"{PREFIX}-deploy-staging") == "CREATE_COMPLETE"
+    assert stack_status(cfn, f"{PREFIX}-deploy-prod") is None
+    test_run = action(cp, deploy_pipeline, "DeployStaging", "TestStaging")
+    assert test_run["status"] == "Succeeded"
+    log = standin.client("codebuild").batch_get_builds(ids=[test_run["externalExecutionId"]])["builds"][0]
+    assert log["buildStatus"] == "SUCCEEDED"
+    # the endpoint the test invoked answers a person too (AWS CLI, a real client)
+    rows = (ROOT / "seedcode" / "modeldeploy" / "test" / "abalone-sample.csv").read_text().splitlines()[:3]
+    body = tmp_path / "rows.csv"
+    body.write_text("\n".join(r.partition(",")[2] for r in rows))
+    out = subprocess.run(
+        [str(Path(sys.executable).with_name("aws")), "sagemaker-runtime", "invoke-endpoint"]
+        + ["--endpoint-name", f"{NAME}-staging", "--content-type", "text/csv", "--body", f"fileb://{body}"]
+        + [str(tmp_path / "out.txt")],
+        env=standin.env | {"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert len((tmp_path / "out.txt").read_text().split()) == 3
+
+    time.sleep(1)
+    assert executions(cp, deploy_pipeline)[0]["status"] == "InProgress"  # waiting for the answer
+    cp.put_approval_result(
+        pipelineName=deploy_pipeline,
+        stageName="DeployStaging",
+        actionName="ApproveDeployment",
+        result={"summary": "staging looks good", "status": "Approved"},
+        token=token,
+    )
+    final = wait_for(lambda: settled(cp, deploy_pipeline), 300, "the prod deployment")
+    assert final[0]["status"] == "Succeeded", state_reasons(cp, deploy_pipeline)
+    assert stack_status(cfn, f"{PREFIX}-deploy-prod") == "CREATE_COMPLETE"
+    assert sm.describe_endpoint(EndpointName=f"{NAME}-prod")["EndpointStatus"] == "InService"
