@@ -15,7 +15,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +48,7 @@ def list_steps(client: Any, execution_arn: str) -> list[dict[str, Any]]:
         kwargs["NextToken"] = page["NextToken"]
 
 
-def poll_intervals(first: float = FIRST_POLL_SECONDS, largest: float = MAX_POLL_SECONDS) -> Any:
+def poll_intervals(first: float = FIRST_POLL_SECONDS, largest: float = MAX_POLL_SECONDS) -> Iterator[float]:
     """2 s, 3 s, 4.5 s, ... up to a minute: an instant run ends fast, a 40-minute one is not hammered."""
     interval = first
     while True:
