@@ -42,6 +42,16 @@ def _exists(call: Any) -> bool:
         raise
 
 
+def _project_live(sagemaker: Any, name: str) -> bool:
+    try:
+        status = sagemaker.describe_project(ProjectName=name)["ProjectStatus"]
+    except ClientError as error:
+        if is_not_found(error) or error_code(error) == "ValidationException":
+            return False
+        raise
+    return bool(status != "DeleteCompleted")
+
+
 def plan_delete(aws: Aws, names: Names) -> list[dict[str, str]]:
     """What exists of the project, in deletion order."""
     cfn, sagemaker, s3 = aws.client("cloudformation"), aws.client("sagemaker"), aws.client("s3")
@@ -50,7 +60,7 @@ def plan_delete(aws: Aws, names: Names) -> list[dict[str, str]]:
         stack = names.deploy_stack(stage)
         if _stack_exists(cfn, stack):
             rows.append({"kind": "deploy stack", "name": stack})
-    if _exists(lambda: sagemaker.describe_project(ProjectName=names.name)):
+    if _project_live(sagemaker, names.name):
         rows.append({"kind": "project", "name": names.name})
     if _exists(lambda: sagemaker.describe_pipeline(PipelineName=names.sagemaker_pipeline)):
         rows.append({"kind": "sagemaker pipeline", "name": names.sagemaker_pipeline})

@@ -1,0 +1,193 @@
+"""The commands against the in-process stand-in (moto + its layer): real provisioning, stacks, deletions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts import cleanup, projects, servicecatalog
+from scripts.common import Aws, BadInput, Waiter
+from scripts.iam_roles import ensure_roles
+from scripts.projects import Names, RepoOptions
+from scripts.servicecatalog import RegisterOptions, register, render_variant
+
+_RENDERED: list[bytes] = []
+STUDIO_ROLE_NAME = "AmazonSageMaker-ExecutionRole-test"
+
+
+def no_sleep(seconds: float) -> None:
+    pass
+
+
+def fast() -> Waiter:
+    return Waiter("the project", timeout=120, interval=0.3, max_interval=1.0)
+
+
+@pytest.fixture
+def v1(tmp_path: Path) -> Path:
+    if not _RENDERED:
+        _RENDERED.append(render_variant("mlops-third-party-git-v1"))
+    path = tmp_path / "mlops-third-party-git-v1.yaml"
+    path.write_bytes(_RENDERED[0])
+    return path
+
+
+@pytest.fixture
+def aws(standin_env: dict[str, str]) -> Aws:
+    """The session `sm-mlops` makes from the stand-in's environment; the Studio roles exist."""
+    aws = Aws()
+    ensure_roles(aws, "service-catalog")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    aws.client("iam").create_role(RoleName=STUDIO_ROLE_NAME, AssumeRolePolicyDocument=json.dumps(trust))
+    return aws
+
+
+def studio_role(aws: Aws) -> str:
+    return f"arn:aws:iam::{aws.account}:role/{STUDIO_ROLE_NAME}"
+
+
+def count(aws: Aws) -> dict[str, int]:
+    sc = aws.client("servicecatalog")
+    portfolios = sc.list_portfolios()["PortfolioDetails"]
+    products = sc.search_products_as_admin()["ProductViewDetails"]
+    versions = sum(
+        len(
+            sc.list_provisioning_artifacts(ProductId=p["ProductViewSummary"]["ProductId"])[
+                "ProvisioningArtifactDetails"
+            ]
+        )
+        for p in products
+    )
+    constraints = sum(
+        len(sc.list_constraints_for_portfolio(PortfolioId=p["Id"])["ConstraintDetails"]) for p in portfolios
+    )
+    principals = sum(
+        len(sc.list_principals_for_portfolio(PortfolioId=p["Id"])["Principals"]) for p in portfolios
+    )
+    return {
+        "portfolios": len(portfolios),
+        "products": len(products),
+        "versions": versions,
+        "constraints": constraints,
+        "principals": principals,
+    }
+
+
+ONE_OF_EACH = {"portfolios": 1, "products": 1, "versions": 1, "constraints": 1, "principals": 1}
+
+
+def test_register_three_times_on_the_standin(aws: Aws, v1: Path) -> None:
+    options = RegisterOptions(template_file=v1, studio_role_arns=[studio_role(aws)])
+    ids = {(r.portfolio_id, r.product_id, r.artifact_id) for r in (register(aws, options) for _ in range(3))}
+    assert len(ids) == 1
+    assert count(aws) == ONE_OF_EACH
+    (product_id,) = {i[1] for i in ids}
+    tags = aws.client("servicecatalog").describe_product_as_admin(Id=product_id)["Tags"]
+    assert {"Key": "sagemaker:studio-visibility", "Value": "true"} in tags
+
+
+def test_a_failure_after_each_step_then_a_rerun_then_deregister_on_the_standin(aws: Aws, v1: Path) -> None:
+    options = RegisterOptions(template_file=v1, studio_role_arns=[studio_role(aws)])
+    for failed_after in servicecatalog.STEPS:
+
+        def explode(step: str, failed_after: str = failed_after) -> None:
+            if step == failed_after:
+                raise RuntimeError(f"injected after {step}")
+
+        with pytest.raises(RuntimeError):
+            register(aws, options, after_step=explode, sleep=no_sleep)
+        register(aws, options, sleep=no_sleep)
+        assert count(aws) == ONE_OF_EACH, f"after a failure following {failed_after}"
+        servicecatalog.deregister(aws, options)
+        assert count(aws) == dict.fromkeys(ONE_OF_EACH, 0), f"deregister after {failed_after}"
+
+
+def create(aws: Aws, product_id: str, name: str, connection: str) -> dict[str, Any]:
+    repos = RepoOptions(
+        build_repo=f"acme/{name}-build",
+        deploy_repo=f"acme/{name}-deploy",
+        connection_arn=connection,
+        seed_build=False,
+        seed_deploy=False,
+    )
+    return projects.create_project(aws, name, product_id, repos, {}, waiter=fast())
+
+
+@pytest.fixture
+def connection(aws: Aws) -> str:
+    arn = aws.client("codestar-connections").create_connection(
+        ProviderType="GitHub", ConnectionName="test", Tags=[{"Key": "sagemaker", "Value": "true"}]
+    )["ConnectionArn"]
+    return str(arn)
+
+
+def project_resources(aws: Aws, names: Names) -> dict[str, Any]:
+    sagemaker, codepipeline = aws.client("sagemaker"), aws.client("codepipeline")
+    return {
+        "pipelines": sorted(
+            p["name"] for p in codepipeline.list_pipelines()["pipelines"] if names.id in p["name"]
+        ),
+        "code repositories": sorted(
+            r["CodeRepositoryName"]
+            for r in sagemaker.list_code_repositories()["CodeRepositorySummaryList"]
+            if names.id in r["CodeRepositoryName"]
+        ),
+        "bucket": [
+            b["Name"] for b in aws.client("s3").list_buckets()["Buckets"] if b["Name"] == names.bucket
+        ],
+    }
+
+
+def test_create_refuses_bad_parameters_before_any_create_call(aws: Aws, v1: Path, connection: str) -> None:
+    product = register(aws, RegisterOptions(template_file=v1, studio_role_arns=[studio_role(aws)])).product_id
+    assert product
+    bad = RepoOptions(build_repo="no-owner", deploy_repo="acme/d", connection_arn=connection)
+    with pytest.raises(BadInput, match="ModelBuildCodeRepositoryFullname"):
+        projects.create_project(aws, "abalone", product, bad, {})
+    assert aws.client("sagemaker").list_projects()["ProjectSummaryList"] == []
+
+
+def test_update_to_a_new_template_version_keeps_the_resources(aws: Aws, v1: Path, connection: str) -> None:
+    options = RegisterOptions(template_file=v1, studio_role_arns=[studio_role(aws)])
+    product = register(aws, options).product_id
+    assert product
+    created = create(aws, product, "abalone", connection)
+    assert created["status"] == "CreateCompleted"
+    names = Names("abalone", created["id"])
+    before = project_resources(aws, names)
+    assert len(before["pipelines"]) == 2 and len(before["code repositories"]) == 2 and before["bucket"]
+    v1.write_text(v1.read_text() + "\n# version 2\n")
+    second = register(aws, options)
+    result = projects.update_project(aws, "abalone", {}, waiter=fast())
+    assert result["status"] == "UpdateCompleted" and result["provisioning_artifact_id"] == second.artifact_id
+    assert project_resources(aws, names) == before
+
+
+def test_delete_removes_exactly_one_project_beside_another(aws: Aws, v1: Path, connection: str) -> None:
+    product = register(aws, RegisterOptions(template_file=v1, studio_role_arns=[studio_role(aws)])).product_id
+    assert product
+    mine = Names("abalone", create(aws, product, "abalone", connection)["id"])
+    other = Names("other", create(aws, product, "other", connection)["id"])
+    # (model package groups and versions: test_projects.py; the stand-in lacks DeleteModelPackage[Group])
+    kinds_before = {n.name: {r["kind"] for r in cleanup.plan_delete(aws, n)} for n in (mine, other)}
+    assert kinds_before["abalone"] == {"project", "bucket"}
+    other_resources = project_resources(aws, other)
+
+    cleanup.delete_project(aws, "abalone", waiter_timeout=120)
+
+    assert cleanup.plan_delete(aws, mine) == []
+    assert project_resources(aws, mine) == {"pipelines": [], "code repositories": [], "bucket": []}
+    assert {r["kind"] for r in cleanup.plan_delete(aws, other)} == kinds_before["other"]
+    assert project_resources(aws, other) == other_resources
