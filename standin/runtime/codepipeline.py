@@ -749,6 +749,9 @@ def start_pipeline(
 
 
 def on_pipeline_created(account_id: str, region: str, name: str) -> None:
+    if not context.bound():
+        log.debug("pipeline %s created; no runtime installed, so no execution starts", name)
+        return
     start_pipeline(account_id, region, name, "CreatePipeline", "stand-in")
 
 
@@ -756,7 +759,10 @@ def on_git_pushed(full_name: str, branch: str, sha: str) -> list[Execution]:
     """Start every pipeline whose source action watches `full_name`'s `branch` (one execution each)."""
     from moto.backends import get_backend
 
-    started = []
+    started: list[Execution] = []
+    if not context.bound():
+        log.debug("push to %s %s; no runtime installed, so no execution starts", full_name, branch)
+        return started
     standin = context.current()
     backends = get_backend("codepipeline")
     for account_id in list(backends.keys()):

@@ -23,3 +23,8 @@ def current() -> Any:
     if _current is None:
         raise RuntimeError("no stand-in is running: call standin.runtime.install(standin) after start()")
     return _current
+
+
+def bound() -> bool:
+    """Whether a stand-in is bound (work started outside a request runs only then)."""
+    return _current is not None

@@ -8,6 +8,7 @@ default inference contract: text/csv rows without the label in, one prediction p
 from __future__ import annotations
 
 import json
+import logging
 import re
 import tempfile
 import threading
@@ -19,6 +20,7 @@ from urllib.parse import unquote
 
 from standin.runtime import s3util
 
+log = logging.getLogger(__name__)
 ClientFactory = Callable[[str], Any]
 MODEL_FILE = "xgboost-model"
 CSV_TYPES = ("text/csv", "text/plain")
@@ -63,7 +65,15 @@ def model_data_url(clients: ClientFactory, endpoint_name: str, account_id: str) 
             "ModelError", f"Endpoint config {config['EndpointConfigName']} has no variants.", 424
         )
     variant = variants[0]
-    model = sm.describe_model(ModelName=variant["ModelName"])
+    try:
+        model = sm.describe_model(ModelName=variant["ModelName"])
+    except Exception:
+        raise InvokeError(
+            "ModelError",
+            f"Model {variant['ModelName']} of endpoint config {config['EndpointConfigName']} does not exist "
+            "(deleted or replaced); update the endpoint to a config whose model exists.",
+            424,
+        ) from None
     container = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
     url = container.get("ModelDataUrl")
     package = container.get("ModelPackageName")
@@ -230,7 +240,12 @@ def wsgi_app(standin: Any) -> Callable[[dict, Callable], list[bytes]]:
             payload, content_type, variant = runtime.invoke(
                 name, body, environ.get("CONTENT_TYPE"), environ.get("HTTP_ACCEPT")
             )
-        except InvokeError as error:
+        except Exception as unexpected:  # a bug here must still answer like AWS, with the reason
+            if isinstance(unexpected, InvokeError):
+                error = unexpected
+            else:
+                log.exception("InvokeEndpoint %s", name)
+                error = InvokeError("InternalFailure", f"{type(unexpected).__name__}: {unexpected}", 500)
             data = json.dumps({"message": error.message, "OriginalMessage": error.message}).encode()
             start_response(
                 f"{error.status} Error",

@@ -1,0 +1,230 @@
+"""What the stand-in runs, timed: one model build execution and one deployment, first and second run.
+
+A stack from the rendered template (both repositories seeded) on a fresh stand-in. The first model build
+execution is the one the seed's push starts (cold build environment: `pip install .` of the seed); the
+second is started by `start_pipeline_execution` (the environment is cached). A deployment is an approval's
+deploy pipeline execution, from the approval to the prod stack, with the manual approval answered at once: the
+first for model version 1 (cold environment for the deploy and test builds), the second for version 2.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "templates" / "mlops-third-party-git-v1.yaml"
+NAME, PROJECT_ID = "bench", "p-bench1234567"
+PREFIX = f"sagemaker-{NAME}-{PROJECT_ID}"
+ROLES = ("CodeBuild", "CodePipeline", "Events", "Lambda", "CloudFormation", "Execution", "Use")
+SERVICES = [
+    f"{s}.amazonaws.com"
+    for s in ("codebuild", "codepipeline", "events", "lambda", "cloudformation", "sagemaker")
+]
+
+
+def _wait(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise TimeoutError(f"{what} did not happen within {timeout:.0f} s")
+
+
+def _provision(standin: Any) -> None:
+    from seeding.assets import build_assets
+
+    template = TEMPLATE.read_text()
+    iam, s3 = standin.client("iam"), standin.client("s3")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": SERVICES}, "Action": "sts:AssumeRole"}],
+    }
+    for role in ROLES:
+        iam.create_role(
+            RoleName=f"AmazonSageMakerServiceCatalogProducts{role}Role",
+            Path="/service-role/",
+            AssumeRolePolicyDocument=json.dumps(trust),
+        )
+    bucket = f"sagemaker-mlops-assets-{standin.account_id}-{standin.region}"
+    s3.create_bucket(Bucket=bucket)
+    assets = {asset.key.rsplit("-", 1)[0]: asset.data for asset in build_assets().values()}
+    for key in set(re.findall(r"(?:seedcode|seeding)/[a-z]+-[0-9a-f]{16}\.zip", template)):
+        s3.put_object(Bucket=bucket, Key=key, Body=assets[key.rsplit("-", 1)[0]])
+    connection = standin.client("codestar-connections").create_connection(
+        ConnectionName="github", ProviderType="GitHub"
+    )["ConnectionArn"]
+    standin.admin.authorize_connection(connection)
+    parameters = {"SageMakerProjectName": NAME, "SageMakerProjectId": PROJECT_ID}
+    for kind, repo in (("Build", "octo/build"), ("Deploy", "octo/deploy")):
+        standin.admin.create_repository(repo, readme=f"# {repo}\n")
+        parameters[f"Model{kind}CodeRepositoryUrl"] = f"https://github.com/{repo}.git"
+        parameters[f"Model{kind}CodeRepositoryFullname"] = repo
+        parameters[f"Model{kind}CodeRepositoryCodestarConnectionArn"] = connection
+    cfn = standin.client("cloudformation")
+    cfn.create_stack(
+        StackName="SC-bench",
+        TemplateBody=template,
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+    )
+    status = _wait(
+        lambda: (
+            (s := cfn.describe_stacks(StackName="SC-bench")["Stacks"][0]["StackStatus"]).endswith("COMPLETE")
+            and s
+        ),
+        600,
+        "the project stack",
+    )
+    if status != "CREATE_COMPLETE":
+        raise RuntimeError(f"the project stack ended {status}")
+
+
+def _runs(cp: Any, pipeline: str) -> list[dict]:
+    return cp.list_pipeline_executions(pipelineName=pipeline)["pipelineExecutionSummaries"]
+
+
+def _settled(cp: Any, pipeline: str) -> list[dict] | None:
+    runs = _runs(cp, pipeline)
+    return runs if runs and all(r["status"] not in ("InProgress", "Stopping") for r in runs) else None
+
+
+def _seconds(run: dict) -> float:
+    return (run["lastUpdateTime"] - run["startTime"]).total_seconds()
+
+
+def _deploy(standin: Any, package_arn: str) -> float:
+    """Approve `package_arn`, answer the manual approval at once; seconds from approval to the end."""
+    cp, sm = standin.client("codepipeline"), standin.client("sagemaker")
+    pipeline = f"{PREFIX}-modeldeploy"
+    before = len(_runs(cp, pipeline))
+    began = time.perf_counter()
+    sm.update_model_package(ModelPackageArn=package_arn, ModelApprovalStatus="Approved")
+    _wait(lambda: len(_runs(cp, pipeline)) > before, 60, "the deployment to start")
+
+    def token() -> str | None:
+        state = cp.get_pipeline_state(name=pipeline)
+        for stage in state["stageStates"]:
+            for action in stage["actionStates"]:
+                latest = action.get("latestExecution", {})
+                if action["actionName"] == "ApproveDeployment" and latest.get("status") == "InProgress":
+                    return latest.get("token")
+        if _runs(cp, pipeline)[0]["status"] == "Failed":
+            raise RuntimeError(f"the deployment failed: {_runs(cp, pipeline)[0].get('statusSummary')}")
+        return None
+
+    answer = _wait(token, 900, "the manual approval")
+    cp.put_approval_result(
+        pipelineName=pipeline,
+        stageName="DeployStaging",
+        actionName="ApproveDeployment",
+        result={"summary": "bench", "status": "Approved"},
+        token=answer,
+    )
+    final = _wait(lambda: _settled(cp, pipeline), 600, "the deployment to end")
+    if final[0]["status"] != "Succeeded":
+        raise RuntimeError(f"the deployment ended {final[0]['status']}: {final[0].get('statusSummary')}")
+    return time.perf_counter() - began
+
+
+def _part1_gaps(standin: Any) -> list[str]:
+    """What this bench needs from part 1 of the stand-in and is missing (then it reports, not times)."""
+    from moto.cloudformation.parsing import get_model_map
+
+    gaps = []
+    s3 = standin.client("s3")
+    s3.create_bucket(Bucket="sagemaker-bench-probe")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": "arn:aws:s3:::sagemaker-bench-probe/*",
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket="sagemaker-bench-probe", Policy=json.dumps(policy))
+    try:
+        s3.put_object(Bucket="sagemaker-bench-probe", Key="probe", Body=b"1")
+    except s3.exceptions.ClientError:
+        gaps.append("S3 denies writes to a bucket whose policy denies aws:SecureTransport=false")
+    s3.delete_bucket_policy(Bucket="sagemaker-bench-probe")
+    endpoint = get_model_map().get("AWS::SageMaker::Endpoint")
+    if endpoint is None or endpoint.cloudformation_name_type() != "EndpointName":
+        gaps.append("AWS::SageMaker::Endpoint ignores EndpointName")
+    return gaps
+
+
+def _timed(rows: list[tuple[str, str]], label: str, measure: Callable[[], float]) -> bool:
+    try:
+        rows.append((label, f"{measure():.1f} s"))
+        return True
+    except Exception as error:  # a failed run is a figure too: say why, keep the others
+        rows.append((label, f"failed: {str(error)[:300]}"))
+        return False
+
+
+def run() -> list[tuple[str, str]]:
+    from standin.runtime import install
+    from standin.server import StandIn
+
+    rows: list[tuple[str, str]] = []
+    with StandIn() as standin:
+        install(standin)
+        gaps = _part1_gaps(standin)
+        if gaps:
+            return [("not measured", "part 1 of the stand-in lacks: " + "; ".join(gaps))]
+        cp, sm = standin.client("codepipeline"), standin.client("sagemaker")
+        build = f"{PREFIX}-modelbuild"
+
+        def provision() -> float:
+            began = time.perf_counter()
+            _provision(standin)
+            return time.perf_counter() - began
+
+        def first_build() -> float:
+            runs = _wait(lambda: _settled(cp, build), 1200, "the first model build")
+            first = next((r for r in reversed(runs) if r["status"] == "Succeeded"), None)
+            if first is None:
+                raise RuntimeError(f"no model build succeeded: {[r.get('statusSummary') for r in runs]}")
+            return _seconds(first)
+
+        def second_build() -> float:
+            began = time.perf_counter()
+            cp.start_pipeline_execution(name=build)
+            second = _wait(
+                lambda: (r := _runs(cp, build)[0])["status"] not in ("InProgress", "Stopping") and r,
+                900,
+                "2nd",
+            )
+            if second["status"] != "Succeeded":
+                raise RuntimeError(f"ended {second['status']}: {second.get('statusSummary')}")
+            return time.perf_counter() - began
+
+        def packages() -> list[str]:
+            listed = sm.list_model_packages(
+                ModelPackageGroupName=f"{NAME}-{PROJECT_ID}", SortOrder="Ascending"
+            )
+            return [p["ModelPackageArn"] for p in listed["ModelPackageSummaryList"]]
+
+        if not _timed(rows, "project stack (seeds both repositories)", provision):
+            return rows
+        _timed(rows, "model build execution, first (cold build env)", first_build)
+        _timed(rows, "model build execution, second (cached env)", second_build)
+        _wait(lambda: _settled(cp, f"{PREFIX}-modeldeploy"), 600, "the deploy pipeline's first runs")
+        if packages():
+            _timed(
+                rows, "deployment, first (approval → prod, cold env)", lambda: _deploy(standin, packages()[0])
+            )
+            _timed(
+                rows, "deployment, second (approval → prod, cached)", lambda: _deploy(standin, packages()[-1])
+            )
+    return rows
