@@ -110,8 +110,20 @@ def _approval_status(ctx: Any, arn: str) -> str | None:
         return None
 
 
+def on_model_package_changed(account_id: str, region: str, model_package_arn: str) -> list[str]:
+    """`hooks.model_package_changed` from part 1 (a package made outside the API): emit its event too."""
+    if not context.bound():
+        return []
+    client = context.current().client("sagemaker", region_name=region)
+    package = client.describe_model_package(ModelPackageName=model_package_arn)
+    return deliver(account_id, region, package_event(account_id, region, package))
+
+
 def register_api() -> None:
+    from standin import hooks
     from standin.dispatch import on_reset, operation
+
+    hooks.subscribe("model_package_changed", on_model_package_changed)
 
     @operation("sagemaker", "CreateModelPackage")
     def _create(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
