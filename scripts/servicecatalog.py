@@ -236,7 +236,7 @@ def ensure_version(
     notes = []
     if current:
         artifact_id = current[0]["Id"]
-        notes.append("unchanged template, version exists")
+        notes.append(f"{current[0].get('Name', '')} holds this template".strip())
     elif dry_run:
         return None, f"would add version v{len(artifacts) + 1} (template changed)"
     else:

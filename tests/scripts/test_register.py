@@ -71,7 +71,7 @@ def test_three_runs_give_one_portfolio_one_product_one_version(world: World, tem
     second = {a["step"]: a["action"] for a in results[1].actions}
     assert second["portfolio"].startswith("exists")
     assert second["product"].startswith("exists")
-    assert second["version"].startswith("unchanged template")
+    assert second["version"].startswith("v1 holds this template")
     assert second["launch-constraint"] == "exists"
     # the product is visible in Studio and the launch constraint names the family's launch role
     (product,) = world.sc.products.values()
