@@ -81,7 +81,7 @@ class Walkthrough:
     @contextlib.contextmanager
     def step(self, name: str) -> Iterator[None]:
         self.current = name
-        number = len(self.result.steps) + 1
+        number = len(self.result.steps)  # [ 0] is the stand-in's start
         self.say(f"[{number:>2}] {name}")
         began = time.perf_counter()
         try:
@@ -579,8 +579,14 @@ def run(
             "start the stand-in", f"the stand-in server is missing (standin/server.py, issue 4): {error}"
         ) from error
     handler = _log_to(log_path)
+    # What the stand-in's in-process Lambdas print (CloudWatch Logs on AWS) goes to a file, not between steps.
+    stray = log_path.with_name("lambda-output.log").open("w")
     try:
-        with tempfile.TemporaryDirectory(prefix="sm-mlops-demo-") as workdir, StandIn() as standin:
+        with (
+            contextlib.redirect_stdout(stray),
+            tempfile.TemporaryDirectory(prefix="sm-mlops-demo-") as workdir,
+            StandIn() as standin,
+        ):
             _install_runtime(standin)
             print(f"[ 0] the local AWS stand-in at {standin.endpoint_url}; its log: {log_path}", file=out)
             walk = Walkthrough(standin, Path(workdir), out, timeout, project)
@@ -596,6 +602,7 @@ def run(
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()
+        stray.close()
 
 
 def _dump_failed_builds(standin: Any, path: Path) -> Path | None:
