@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from scripts import cleanup, projects, servicecatalog
-from scripts.common import Aws, BadInput, Waiter
+from scripts.common import Aws, BadInput, CommandError, Waiter
 from scripts.iam_roles import ensure_roles
 from scripts.projects import Names, RepoOptions
 from scripts.servicecatalog import RegisterOptions, register, render_variant
@@ -191,3 +191,25 @@ def test_delete_removes_exactly_one_project_beside_another(aws: Aws, v1: Path, c
     assert project_resources(aws, mine) == {"pipelines": [], "code repositories": [], "bucket": []}
     assert {r["kind"] for r in cleanup.plan_delete(aws, other)} == kinds_before["other"]
     assert project_resources(aws, other) == other_resources
+
+
+@pytest.mark.slow
+def test_a_failed_creation_names_the_failing_resource_and_its_reason(
+    aws: Aws, v1: Path, connection: str
+) -> None:
+    """Sample Code on, but the repository does not exist at the Git provider: the seed check-in fails."""
+    product = register(aws, RegisterOptions(template_file=v1, studio_role_arns=[studio_role(aws)])).product_id
+    assert product
+    repos = RepoOptions(
+        build_repo="acme/missing",
+        deploy_repo="acme/missing-too",
+        connection_arn=connection,
+        seed_deploy=False,
+    )
+    with pytest.raises(CommandError) as caught:
+        projects.create_project(
+            aws, "abalone", product, repos, {}, waiter=Waiter("the project", timeout=300, interval=0.5)
+        )
+    message = str(caught.value)
+    assert "CreateFailed" in message
+    assert "SageMakerModelBuildSeedCodeCheckinProjectTriggerLambdaInvoker" in message
