@@ -277,22 +277,29 @@ def build_parser() -> argparse.ArgumentParser:
 # --- output -------------------------------------------------------------------------------------------------
 
 
+def _line(row: Any) -> str:
+    if isinstance(row, dict):
+        return "  ".join(
+            f"{k}={json.dumps(v) if isinstance(v, str) and ' ' in v else v}" for k, v in row.items()
+        )
+    return str(row)
+
+
 def _print(result: Any, output: str) -> None:
     if output == "json":
         print(json.dumps(result, indent=2, sort_keys=True, default=str))
         return
     if isinstance(result, list):
         for row in result:
-            print("  ".join(str(v) for v in row.values()) if isinstance(row, dict) else str(row))
+            print(_line(row))
     elif isinstance(result, dict):
         for key, value in result.items():
             if isinstance(value, list):
-                print(f"{key}:")
+                print(f"{key}:" + ("" if value else " none"))
                 for row in value:
-                    print(
-                        "  "
-                        + ("  ".join(str(v) for v in row.values()) if isinstance(row, dict) else str(row))
-                    )
+                    print("  " + _line(row))
+            elif isinstance(value, dict):
+                print(f"{key}: {_line(value)}")
             else:
                 print(f"{key}: {value}")
     elif result is not None:
