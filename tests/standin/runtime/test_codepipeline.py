@@ -404,3 +404,54 @@ def test_model_package_events_start_the_pipeline_only_when_a_rule_matches(standi
     time.sleep(0.3)
     runs = executions(cp)
     assert len(runs) == 2 and runs[0]["trigger"]["triggerType"] == "CloudWatchEvent"
+
+
+def test_superseded_mode_drops_an_older_run_waiting_for_a_stage_and_stop_ends_a_waiting_run(
+    standin, project, tmp_path
+):
+    cp = standin.client("codepipeline")
+    cp.create_pipeline(pipeline=declaration(project["role"], project["connection"]))
+    name = "sagemaker-demo-modeldeploy"
+    wait_for(
+        lambda: action_state(cp, "DeployStaging", "ApproveDeployment").get("token"), what="run 1 waiting"
+    )
+    # run 2 passes Source and Build, then waits to enter DeployStaging (held by run 1), keeping Build
+    push_files(standin, tmp_path, {"a.txt": "a"}, "a")
+    wait_for(
+        lambda: (
+            len(executions(cp)) == 2
+            and action_state(cp, "Build", "BuildDeploymentTemplates").get("status") == "Succeeded"
+            and executions(cp)[0]["status"] == "InProgress"
+        ),
+        what="run 2 at the stage door",
+    )
+    # run 3 passes Source and waits for Build, keeping Source; runs 4 and 5 both wait to enter Source:
+    # the newer supersedes the older
+    sha = push_files(standin, tmp_path, {"b.txt": "b"}, "b")
+    wait_for(lambda: action_state(cp, "Source", "ModelDeployInfraCode").get("externalExecutionId") == sha)
+    push_files(standin, tmp_path, {"c.txt": "c"}, "c")
+    wait_for(lambda: len(executions(cp)) == 4, what="run 4")
+    push_files(standin, tmp_path, {"d.txt": "d"}, "d")
+    statuses = wait_for(
+        lambda: (s := [e["status"] for e in executions(cp)]) and "Superseded" in s and s,
+        what="a superseded run",
+    )
+    assert statuses == ["InProgress", "Superseded", "InProgress", "InProgress", "InProgress"]
+    first = executions(cp)[-1]["pipelineExecutionId"]
+    cp.stop_pipeline_execution(
+        pipelineName=name, pipelineExecutionId=first, abandon=True, reason="not this one"
+    )
+    wait_for(lambda: executions(cp)[-1]["status"] == "Stopped", what="run 1 stopped")
+    with pytest.raises(cp.exceptions.PipelineExecutionNotStoppableException):
+        cp.stop_pipeline_execution(pipelineName=name, pipelineExecutionId=first, abandon=True, reason="again")
+    # run 2 moves into DeployStaging once run 1 is out of it
+    second = executions(cp)[-2]["pipelineExecutionId"]
+    wait_for(
+        lambda: (
+            cp.get_pipeline_state(name=name)["stageStates"][2]
+            .get("latestExecution", {})
+            .get("pipelineExecutionId")
+            == second
+        ),
+        what="run 2 in DeployStaging",
+    )
