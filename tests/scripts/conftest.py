@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,19 +11,16 @@ import pytest
 from moto import mock_aws
 from sm_fakes import (
     MODEL_REGISTRY_DELETES,
+    REGION,
     FakeProjects,
     FakeServiceCatalog,
+    World,
     install,
     moto_model_registry_delete,
 )
 
 from scripts.common import Aws
 from seeding import assets
-
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
-STUDIO_ROLE = f"arn:aws:iam::{ACCOUNT}:role/service-role/AmazonSageMaker-ExecutionRole-test"
-
 
 _ASSETS: dict[str, Any] = {}
 _BUILD_ASSETS = assets.build_assets
@@ -35,13 +31,6 @@ def _cached_assets() -> dict[str, Any]:
     if not _ASSETS:
         _ASSETS.update(_BUILD_ASSETS())
     return dict(_ASSETS)
-
-
-@dataclass
-class World:
-    aws: Aws
-    sc: FakeServiceCatalog
-    projects: FakeProjects
 
 
 @pytest.fixture

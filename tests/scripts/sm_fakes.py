@@ -9,12 +9,16 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from botocore.awsrequest import AWSResponse
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+STUDIO_ROLE = f"arn:aws:iam::{ACCOUNT}:role/service-role/AmazonSageMaker-ExecutionRole-test"
 
 
 class FakeError(Exception):
@@ -291,3 +295,12 @@ def moto_model_registry_delete(operation: str, params: dict[str, Any]) -> dict[s
     package = backend.model_packages.pop(arn)
     backend.model_package_name_mapping.pop(package.model_package_name, None)
     return {}
+
+
+@dataclass
+class World:
+    """What a test gets: `sm-mlops`'s Aws object on moto, and the fakes behind it."""
+
+    aws: Any
+    sc: FakeServiceCatalog
+    projects: FakeProjects

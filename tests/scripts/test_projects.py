@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from botocore.stub import Stubber
-from conftest import ACCOUNT, STUDIO_ROLE, World
+from sm_fakes import ACCOUNT, STUDIO_ROLE, World
 
 from scripts import cleanup, cli, models, projects
 from scripts.common import BadInput, NotFound

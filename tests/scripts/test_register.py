@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ACCOUNT, REGION, STUDIO_ROLE, World
+from sm_fakes import ACCOUNT, REGION, STUDIO_ROLE, World
 
 from scripts import servicecatalog
 from scripts.common import CommandError, NotFound
