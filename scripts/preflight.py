@@ -27,7 +27,13 @@ def _row(check: str, status: str, detail: str) -> dict[str, str]:
 
 
 def _short(error: Exception) -> str:
-    return str(error).splitlines()[0][:200]
+    """A one-line reason: AWS's error code and message, or that the endpoint did not answer the call."""
+    if isinstance(error, ClientError):
+        info = error.response.get("Error", {})
+        if str(info.get("Code", "")).isdigit():  # an HTTP status, not an AWS error: the call is not answered
+            return f"the endpoint does not answer {error.operation_name} (HTTP {info.get('Code')})"
+        return f"{info.get('Code')}: {str(info.get('Message', ''))[:160]}"
+    return f"the endpoint does not answer this call ({type(error).__name__})"
 
 
 def _trusts(document: Any, service: str) -> bool:
