@@ -8,6 +8,7 @@ and Fail steps run in-process. The API handlers at the end answer the pipeline e
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -340,6 +341,7 @@ class PipelineRun:
         env: dict[str, str] | None = None,
         python: str = sys.executable,
         step_timeout: float = 3600.0,
+        jobs: dict[str, dict[str, Any]] | None = None,
     ):
         version = definition.get("Version")
         if version != SUPPORTED_VERSION:
@@ -354,6 +356,7 @@ class PipelineRun:
         self.env = dict(env or {})
         self.python = python
         self.step_timeout = step_timeout
+        self.jobs = jobs if jobs is not None else {}
         self.parameters = resolve_parameters(definition, record.parameters)
         self.step_defs: dict[str, dict[str, Any]] = {}
         self.results: dict[str, StepRecord] = {}
@@ -677,9 +680,46 @@ class PipelineRun:
             if OPT_ML in text:
                 path.write_text(self._map(root, text), errors="surrogateescape")
 
+    @contextlib.contextmanager
+    def _job(self, kind: str, job: str, args: dict[str, Any], result: StepRecord) -> Iterator[dict[str, Any]]:
+        """Record the job as Describe{Processing,Training}Job shows it: InProgress, then Completed/Failed."""
+        now = _now()
+        record = {
+            **args,
+            f"{kind}JobName": job,
+            f"{kind}JobArn": self._arn(f"{kind.lower()}-job", job),
+            f"{kind}JobStatus": "InProgress",
+            "CreationTime": now,
+            "LastModifiedTime": now,
+            "PipelineExecutionArn": self.record.arn,
+        }
+        self.jobs[job] = record
+        result.metadata = {f"{kind}Job": {"Arn": record[f"{kind}JobArn"]}}
+        try:
+            yield record
+        except StepFailure as exc:
+            record.update(
+                {f"{kind}JobStatus": "Failed", "FailureReason": exc.reason, "LastModifiedTime": _now()}
+            )
+            raise
+        record.update({f"{kind}JobStatus": "Completed", "LastModifiedTime": _now()})
+        record["ProcessingEndTime" if kind == "Processing" else "TrainingEndTime"] = record[
+            "LastModifiedTime"
+        ]
+
     def _processing(self, step: dict[str, Any], args: dict[str, Any], result: StepRecord) -> None:
-        s3 = self.clients("s3")
         job = _job_name(self.record.execution_id, step["Name"])
+        with self._job("Processing", job, args, result):
+            self._run_processing(job, args, result)
+
+    def _training(self, step: dict[str, Any], args: dict[str, Any], result: StepRecord) -> None:
+        job = _job_name(self.record.execution_id, step["Name"])
+        with self._job("Training", job, args, result) as record:
+            self._run_training(job, args, result)
+            record["ModelArtifacts"] = result.properties["ModelArtifacts"]
+
+    def _run_processing(self, job: str, args: dict[str, Any], result: StepRecord) -> None:
+        s3 = self.clients("s3")
         root = self._job_root(job)
         spec = args.get("AppSpecification") or {}
         entry = list(spec.get("ContainerEntrypoint") or [])
@@ -721,9 +761,8 @@ class PipelineRun:
         }
         result.metadata = {"ProcessingJob": {"Arn": arn}}
 
-    def _training(self, step: dict[str, Any], args: dict[str, Any], result: StepRecord) -> None:
+    def _run_training(self, job: str, args: dict[str, Any], result: StepRecord) -> None:
         s3 = self.clients("s3")
-        job = _job_name(self.record.execution_id, step["Name"])
         root = self._job_root(job)
         ml = root / "opt" / "ml"
         raw_hps = {k: _stringify(v) for k, v in (args.get("HyperParameters") or {}).items()}
@@ -868,6 +907,7 @@ class PipelinesState:
 
     executions: dict[str, ExecutionRecord] = field(default_factory=dict)
     cache: StepCache = field(default_factory=StepCache)
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -966,7 +1006,7 @@ def start_execution(ctx: Any, params: dict[str, Any]) -> ExecutionRecord:
     env = dict(standin.env) if standin is not None else {}
     env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = region
     try:
-        run = PipelineRun(definition, record, clients, _workdir(ctx), state.cache, env)
+        run = PipelineRun(definition, record, clients, _workdir(ctx), state.cache, env, jobs=state.jobs)
     except DefinitionError as exc:
         record.status, record.failure_reason = "Failed", str(exc)
         record.done.set()
@@ -1022,6 +1062,18 @@ def register_api() -> None:
         if params.get("SortOrder", "Descending") == "Descending":
             steps.reverse()
         return {"PipelineExecutionSteps": steps}
+
+    def _job_handler(kind: str) -> Callable[[Any, dict[str, Any]], dict[str, Any]]:
+        def describe(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+            job = _state(ctx).jobs.get(params.get(f"{kind}JobName", ""))
+            if job is None or f"{kind}JobStatus" not in job:
+                return ctx.forward_json()
+            return job
+
+        return describe
+
+    operation("sagemaker", "DescribeProcessingJob")(_job_handler("Processing"))
+    operation("sagemaker", "DescribeTrainingJob")(_job_handler("Training"))
 
     @operation("sagemaker", "StopPipelineExecution")
     def _stop(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:

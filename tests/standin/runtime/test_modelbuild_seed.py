@@ -157,4 +157,8 @@ def test_the_seed_pipeline_registers_a_model_that_an_endpoint_serves_and_fails_r
     step = steps(sm, arn)["PreprocessAbaloneData"]
     assert step["StepStatus"] == "Failed"
     assert "preprocess: column sex is missing" in step["FailureReason"]
+    job = sm.describe_processing_job(
+        ProcessingJobName=step["Metadata"]["ProcessingJob"]["Arn"].split("/")[-1]
+    )
+    assert job["ProcessingJobStatus"] == "Failed" and "column sex is missing" in job["FailureReason"]
     assert "PreprocessAbaloneData" in broken["FailureReason"]

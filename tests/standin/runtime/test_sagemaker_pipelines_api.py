@@ -48,6 +48,15 @@ def test_an_execution_runs_in_the_background_and_reports_its_steps(sm):
     by_name = {s["StepName"]: s for s in steps}
     assert by_name["Check"]["Metadata"] == {"Condition": {"Outcome": "True"}}
     assert by_name["Train"]["Metadata"]["TrainingJob"]["Arn"].startswith("arn:aws:sagemaker:us-east-1:")
+    job = sm.describe_training_job(
+        TrainingJobName=by_name["Train"]["Metadata"]["TrainingJob"]["Arn"].split("/")[-1]
+    )
+    assert job["TrainingJobStatus"] == "Completed"
+    assert job["ModelArtifacts"]["S3ModelArtifacts"].endswith(
+        f"/{job['TrainingJobName']}/output/model.tar.gz"
+    )
+    prep = by_name["Prep"]["Metadata"]["ProcessingJob"]["Arn"].split("/")[-1]
+    assert sm.describe_processing_job(ProcessingJobName=prep)["ProcessingJobStatus"] == "Completed"
     package_arn = by_name["Register-RegisterModel"]["Metadata"]["RegisterModel"]["Arn"]
     package = sm.describe_model_package(ModelPackageName=package_arn)
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
