@@ -407,7 +407,9 @@ def project_status(aws: Aws, name: str) -> dict[str, Any]:
         for resource in resources:
             if resource["ResourceType"] != "AWS::SageMaker::Endpoint":
                 continue
-            endpoints.extend(_endpoint_rows(sagemaker, stage, resource.get("PhysicalResourceId", "")))
+            endpoints.extend(
+                _endpoint_rows(sagemaker, stage, endpoint_name(resource.get("PhysicalResourceId", "")))
+            )
     return {
         "project": {"name": name, "id": names.id, "status": project["ProjectStatus"]},
         "pipelines": pipelines,
@@ -420,6 +422,11 @@ def project_status(aws: Aws, name: str) -> dict[str, Any]:
         "hourly_cost_usd": round(sum(e["hourly_usd"] or 0 for e in endpoints), 3),
         "price_source": PRICE_TABLE_SOURCE,
     }
+
+
+def endpoint_name(physical_id: str) -> str:
+    """An endpoint's name from its stack resource's physical id (CloudFormation keeps the endpoint's ARN)."""
+    return physical_id.split(":endpoint/", 1)[1] if physical_id.startswith("arn:") else physical_id
 
 
 def _endpoint_rows(sagemaker: Any, stage: str, endpoint: str) -> list[dict[str, Any]]:

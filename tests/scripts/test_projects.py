@@ -284,3 +284,18 @@ def test_endpoint_rows_price_the_instances() -> None:
 
     (row,) = projects._endpoint_rows(FakeSageMaker(), "staging", "abalone-staging")
     assert row["hourly_usd"] == round(2 * projects.HOURLY_PRICE_USD["ml.m5.large"], 3)
+
+
+@pytest.mark.parametrize(
+    ("case", "physical_id", "name"),
+    [
+        (
+            "arn, as CloudFormation keeps it",
+            "arn:aws:sagemaker:us-east-1:123456789012:endpoint/abalone-staging",
+            "abalone-staging",
+        ),
+        ("plain name", "abalone-prod", "abalone-prod"),
+    ],
+)
+def test_endpoint_name_from_the_stack_resource(case: str, physical_id: str, name: str) -> None:
+    assert projects.endpoint_name(physical_id) == name
