@@ -220,7 +220,7 @@ class PipelineRuntime:
         return pipeline.pipeline
 
     def client(self, service: str) -> Any:
-        return self.standin.client(service, region_name=self.region)
+        return context.client(self.standin, service, self.region)
 
     def find(self, pipeline: str, execution_id: str) -> Execution | None:
         return next((e for e in self.executions.get(pipeline, []) if e.execution_id == execution_id), None)

@@ -28,3 +28,17 @@ def current() -> Any:
 def bound() -> bool:
     """Whether a stand-in is bound (work started outside a request runs only then)."""
     return _current is not None
+
+
+_clients: dict[tuple[int, str, str], Any] = {}
+_clients_lock = threading.Lock()
+
+
+def client(standin: Any, service: str, region: str) -> Any:
+    """A boto3 client pointed at `standin`, made once per service and region (creating clients from several
+    threads at once is not safe in boto3; using one is)."""
+    key = (id(standin), service, region)
+    with _clients_lock:
+        if key not in _clients:
+            _clients[key] = standin.client(service, region_name=region)
+        return _clients[key]

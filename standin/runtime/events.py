@@ -99,13 +99,16 @@ def deliver(account_id: str, region: str, event: dict[str, Any], bus_name: str =
 
 
 def emit_package_change(ctx: Any, package_arn: str) -> list[str]:
-    package = ctx.client("sagemaker").describe_model_package(ModelPackageName=package_arn)
+    package = context.client(ctx.standin, "sagemaker", ctx.region).describe_model_package(
+        ModelPackageName=package_arn
+    )
     return deliver(ctx.account_id, ctx.region, package_event(ctx.account_id, ctx.region, package))
 
 
 def _approval_status(ctx: Any, arn: str) -> str | None:
     try:
-        return ctx.client("sagemaker").describe_model_package(ModelPackageName=arn).get("ModelApprovalStatus")
+        client = context.client(ctx.standin, "sagemaker", ctx.region)
+        return client.describe_model_package(ModelPackageName=arn).get("ModelApprovalStatus")
     except Exception:  # the update itself will report the missing package
         return None
 
@@ -114,7 +117,7 @@ def on_model_package_changed(account_id: str, region: str, model_package_arn: st
     """`hooks.model_package_changed` from part 1 (a package made outside the API): emit its event too."""
     if not context.bound():
         return []
-    client = context.current().client("sagemaker", region_name=region)
+    client = context.client(context.current(), "sagemaker", region)
     package = client.describe_model_package(ModelPackageName=model_package_arn)
     return deliver(account_id, region, package_event(account_id, region, package))
 

@@ -996,12 +996,11 @@ def start_execution(ctx: Any, params: dict[str, Any]) -> ExecutionRecord:
         state.executions[arn] = record
     standin = ctx.standin
     region = ctx.region
-    clients_cache: dict[str, Any] = {}
 
     def clients(service: str) -> Any:
-        if service not in clients_cache:
-            clients_cache[service] = standin.client(service, region_name=region)
-        return clients_cache[service]
+        from standin.runtime import context
+
+        return context.client(standin, service, region)
 
     env = dict(standin.env) if standin is not None else {}
     env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = region
