@@ -315,14 +315,22 @@ def test_failing_build_and_deploy_actions_fail_the_execution_with_their_reason(s
     assert build["status"] == "Failed"
     assert "Build terminated with state: FAILED" in build["errorDetails"]["message"]
     assert "the template check failed" in build["errorDetails"]["message"]
-    # the fix is a push; the new execution gets past the build and fails at the broken template
+    # the fix is a push; the new execution gets past the build and fails creating the staging stack
     (tmp_path / "clone" / "FAIL").unlink()
-    push_files(standin, tmp_path, {"template.yml": "not: [valid"}, "Fix the build, break the template")
+    bad = json.dumps({"Parameters": {"Stage": "not a queue name!"}})
+    push_files(standin, tmp_path, {"staging-config.json": bad}, "Fix the build, break the config")
     wait_for(lambda: len(executions(cp)) == 2 and executions(cp)[0]["status"] != "InProgress", what="2nd run")
     assert executions(cp)[0]["status"] == "Failed"
     staging = action_state(cp, "DeployStaging", "DeployResourcesStaging")
     assert staging["status"] == "Failed"
     assert "sagemaker-demo-deploy-staging" in staging["errorDetails"]["message"]
+    cfn = standin.client("cloudformation")
+    assert stack_status(cfn, "sagemaker-demo-deploy-staging") == "ROLLBACK_COMPLETE"
+    # REPLACE_ON_FAILURE: the failed stack is deleted and created again from the fixed configuration
+    good = json.dumps({"Parameters": {"Stage": "staging"}})
+    push_files(standin, tmp_path, {"staging-config.json": good}, "Fix the config")
+    wait_for(lambda: action_state(cp, "DeployStaging", "ApproveDeployment").get("token"), what="3rd run")
+    assert stack_status(cfn, "sagemaker-demo-deploy-staging") == "CREATE_COMPLETE"
 
 
 def test_a_rejection_fails_the_execution_and_prod_is_not_deployed(standin, project):
