@@ -1,5 +1,5 @@
-"""`demo/` is not an installed package (setup.cfg installs generator, scripts, seeding, standin): import it from
-the checkout, as `python -m demo` does from the repository root."""
+"""`demo/` is not an installed package (setup.cfg installs generator, scripts, seeding, standin):
+import it from the checkout, as `python -m demo` does from the repository root."""
 
 from __future__ import annotations
 
