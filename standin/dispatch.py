@@ -51,6 +51,7 @@ WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 # Modules the stand-in imports at start so that their handlers and moto extensions are registered; a module
 # missing from the tree is skipped (the parts are written in parallel).
 HANDLER_MODULES = [
+    "standin.moto_fixes",
     "standin.services",
     "standin.cloudformation",
     "standin.codebuild",

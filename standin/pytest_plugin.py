@@ -14,8 +14,11 @@ from standin.server import StandIn
 
 @pytest.fixture(scope="session")
 def standin_server() -> Iterator[StandIn]:
-    """The stand-in, started once for the test session (state is shared: prefer ``standin``)."""
-    with StandIn(region="us-east-1") as server:
+    """The stand-in, started once for the test session (state is shared: prefer ``standin``).
+
+    It runs nothing until a test installs the runtime (``standin.runtime.install``), so that pipelines other
+    tests create stay still."""
+    with StandIn(region="us-east-1", runtime=False) as server:
         yield server
 
 

@@ -109,13 +109,17 @@ class StandIn:
         port: int = 0,
         proxy_port: int = 0,
         state_dir: Path | None = None,
+        runtime: bool = True,
     ) -> None:
+        """``runtime=False`` answers every call but runs nothing (no pipelines, no endpoints): tests of
+        part 1 use it so that pipelines they create do not start working in the background."""
         env_region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         self.region = region or env_region or "us-east-1"
         self.account_id = account_id
         self._port = port
         self._proxy_port = proxy_port
         self._own_state = state_dir is None
+        self._runtime = runtime
         self.state_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="standin-"))
         self.admin = Admin(self)
         self.layer: dispatch.Layer
@@ -146,6 +150,10 @@ class StandIn:
         self.proxy = ProxyServer(("127.0.0.1", self._server.server_port), authority, self._proxy_port).start()
         bundle = self.state_dir / "tls" / "bundle.pem"
         bundle.write_bytes(Path(certifi.where()).read_bytes() + b"\n" + authority.cert_path.read_bytes())
+        if self._runtime:
+            from standin import runtime
+
+            runtime.install(self)
         self.started_seconds = time.perf_counter() - began
         return self
 

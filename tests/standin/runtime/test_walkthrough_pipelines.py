@@ -138,41 +138,8 @@ def provision(standin) -> None:
     assert status == "CREATE_COMPLETE", cfn.describe_stack_events(StackName="SC-123456789012-pp-walkthrough")
 
 
-def part1_gaps(standin) -> list[str]:
-    """What part 1 of the stand-in must answer for this walkthrough and (at the time of writing) did not."""
-    from moto.cloudformation.parsing import get_model_map
-
-    gaps = []
-    s3 = standin.client("s3")
-    s3.create_bucket(Bucket="sagemaker-project-probe")
-    deny_http = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": "arn:aws:s3:::sagemaker-project-probe/*",
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
-        ],
-    }
-    s3.put_bucket_policy(Bucket="sagemaker-project-probe", Policy=json.dumps(deny_http))
-    try:
-        s3.put_object(Bucket="sagemaker-project-probe", Key="probe", Body=b"1")
-    except s3.exceptions.ClientError:
-        gaps.append("S3 denies every write to a bucket whose policy denies aws:SecureTransport=false")
-    endpoint = get_model_map().get("AWS::SageMaker::Endpoint")
-    if endpoint is None or endpoint.cloudformation_name_type() != "EndpointName":
-        gaps.append("AWS::SageMaker::Endpoint ignores its EndpointName property (moto names it itself)")
-    return gaps
-
-
 def test_build_registers_a_model_and_an_approval_deploys_staging_then_prod(standin, tmp_path):
     install_runtime(standin)
-    gaps = part1_gaps(standin)
-    if gaps:
-        pytest.xfail("part 1 of the stand-in lacks: " + "; ".join(gaps))
     provision(standin)
     cp, sm, cfn = (
         standin.client("codepipeline"),

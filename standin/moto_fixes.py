@@ -1,0 +1,84 @@
+"""Where moto 5.2.5 (pinned exactly) behaves unlike AWS in ways the walkthrough meets, corrected in one place.
+
+Each correction names what AWS does, what moto does, and is tested in ``tests/standin/test_moto_fixes.py``.
+Importing this module applies them (``standin.dispatch.HANDLER_MODULES`` imports it at start); applying twice
+is harmless.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from moto.cloudformation import parsing
+from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.s3.models import FakeBucket
+from moto.sagemaker import models as sagemaker_models
+
+# The request context the stand-in answers for: it stands for AWS's HTTPS endpoints, so every request
+# counts as having arrived over TLS (the template's bucket policy denies aws:SecureTransport=false).
+REQUEST_CONTEXT = {"aws:securetransport": "true"}
+
+_OPERATORS = {
+    "Bool": lambda actual, expected: actual.lower() == expected.lower(),
+    "StringEquals": lambda actual, expected: actual == expected,
+    "StringEqualsIgnoreCase": lambda actual, expected: actual.lower() == expected.lower(),
+}
+
+
+def statement_applies(statement: dict[str, Any], context: dict[str, str] = REQUEST_CONTEXT) -> bool:
+    """Whether a policy statement's Condition holds for the request context.
+
+    A condition on a key or with an operator the stand-in does not know is taken as not holding, so the
+    statement is left out: an unknown Deny then denies nothing, an unknown Allow grants nothing.
+    """
+    for operator, block in (statement.get("Condition") or {}).items():
+        compare = _OPERATORS.get(operator)
+        if compare is None:
+            return False
+        for key, expected in block.items():
+            actual = context.get(key.lower())
+            values = expected if isinstance(expected, list) else [expected]
+            if actual is None or not any(compare(actual, str(value)) for value in values):
+                return False
+    return True
+
+
+def bucket_permission(policy_document: str, action: str, resource: str) -> PermissionResult:
+    """A bucket policy's verdict with its conditions evaluated (moto's own ignores them: any Deny denies)."""
+    policy = json.loads(policy_document)
+    statements = policy.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    kept = [{k: v for k, v in s.items() if k != "Condition"} for s in statements if statement_applies(s)]
+    if not kept:
+        return PermissionResult.NEUTRAL
+    return IAMPolicy(
+        json.dumps({"Version": policy.get("Version", "2012-10-17"), "Statement": kept})
+    ).is_action_permitted(action, resource)
+
+
+def _get_permission(self: FakeBucket, action: str, resource: str) -> Any:
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    return bucket_permission(self.policy.decode(), action, resource)
+
+
+# CloudFormation names these SageMaker resources by their name property when the template gives one (the
+# deploy seed names its endpoint `<project>-<stage>`); moto names them after the stack and logical id.
+NAME_PROPERTIES = {
+    sagemaker_models.FakeEndpoint: "EndpointName",
+    sagemaker_models.FakeEndpointConfig: "EndpointConfigName",
+    sagemaker_models.Model: "ModelName",
+}
+
+
+def apply() -> None:
+    """Apply every correction (idempotent)."""
+    FakeBucket.get_permission = _get_permission  # type: ignore[method-assign]
+    for model, prop in NAME_PROPERTIES.items():
+        model.cloudformation_name_type = staticmethod(lambda prop=prop: prop)  # type: ignore[method-assign]
+    parsing.get_name_type_map.cache_clear()
+
+
+apply()

@@ -1,0 +1,115 @@
+"""The stand-in's corrections of moto: bucket policy conditions and SageMaker name properties."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+from moto.iam.access_control import PermissionResult
+
+from standin.moto_fixes import bucket_permission, statement_applies
+
+BUCKET = "sagemaker-project-p-abcdef123456"
+DENY_INSECURE = {
+    "Sid": "DenyInsecureTransport",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:*",
+    "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+DENY_EVERYTHING = {k: v for k, v in DENY_INSECURE.items() if k != "Condition"}
+
+
+@pytest.mark.parametrize(
+    ("case", "statement", "applies"),
+    [
+        ("no condition", DENY_EVERYTHING, True),
+        ("insecure transport only", DENY_INSECURE, False),
+        ("secure transport", {"Condition": {"Bool": {"aws:SecureTransport": "true"}}}, True),
+        ("key case does not matter", {"Condition": {"Bool": {"AWS:securetransport": ["true"]}}}, True),
+        ("unknown key", {"Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}, False),
+        ("unknown operator", {"Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}, False),
+    ],
+)
+def test_statement_applies(case: str, statement: dict, applies: bool) -> None:
+    assert statement_applies(statement) is applies
+
+
+@pytest.mark.parametrize(
+    ("case", "statements", "verdict"),
+    [
+        ("tls-only policy lets TLS requests through", [DENY_INSECURE], PermissionResult.NEUTRAL),
+        ("an unconditional deny still denies", [DENY_EVERYTHING], PermissionResult.DENIED),
+        ("a single statement object", DENY_EVERYTHING, PermissionResult.DENIED),
+    ],
+)
+def test_bucket_permission(case: str, statements: list | dict, verdict: PermissionResult) -> None:
+    document = json.dumps({"Version": "2012-10-17", "Statement": statements})
+    assert bucket_permission(document, "s3:PutObject", f"arn:aws:s3:::{BUCKET}/key") == verdict
+
+
+def policy(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def test_a_tls_only_bucket_accepts_objects_and_a_deny_all_bucket_refuses_them(standin) -> None:
+    s3 = standin.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_policy(
+        Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [DENY_INSECURE]})
+    )
+    s3.put_object(Bucket=BUCKET, Key="artifact.zip", Body=b"zip")
+    assert s3.get_object(Bucket=BUCKET, Key="artifact.zip")["Body"].read() == b"zip"
+    s3.put_bucket_policy(
+        Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [DENY_EVERYTHING]})
+    )
+    with pytest.raises(ClientError):
+        s3.put_object(Bucket=BUCKET, Key="other.zip", Body=b"zip")
+
+
+ENDPOINT_TEMPLATE = {
+    "Resources": {
+        "Model": {
+            "Type": "AWS::SageMaker::Model",
+            "Properties": {
+                "ModelName": "abalone-staging-model",
+                "ExecutionRoleArn": "arn:aws:iam::123456789012:role/service-role/ExecutionRole",
+                "PrimaryContainer": {"Image": "123.dkr.ecr.us-east-1.amazonaws.com/xgboost:1"},
+            },
+        },
+        "EndpointConfig": {
+            "Type": "AWS::SageMaker::EndpointConfig",
+            "Properties": {
+                "EndpointConfigName": "abalone-staging-config",
+                "ProductionVariants": [
+                    {
+                        "ModelName": {"Fn::GetAtt": ["Model", "ModelName"]},
+                        "VariantName": "AllTraffic",
+                        "InitialInstanceCount": 1,
+                        "InstanceType": "ml.m5.large",
+                        "InitialVariantWeight": 1,
+                    }
+                ],
+            },
+        },
+        "Endpoint": {
+            "Type": "AWS::SageMaker::Endpoint",
+            "Properties": {
+                "EndpointName": {"Fn::Sub": "${AWS::StackName}-endpoint"},
+                "EndpointConfigName": {"Fn::GetAtt": ["EndpointConfig", "EndpointConfigName"]},
+            },
+        },
+    }
+}
+
+
+def test_sagemaker_resources_take_the_names_the_template_gives(standin) -> None:
+    cfn, sagemaker = standin.client("cloudformation"), standin.client("sagemaker")
+    cfn.create_stack(StackName="abalone-staging", TemplateBody=json.dumps(ENDPOINT_TEMPLATE))
+    cfn.get_waiter("stack_create_complete").wait(StackName="abalone-staging", WaiterConfig={"Delay": 1})
+    endpoint = sagemaker.describe_endpoint(EndpointName="abalone-staging-endpoint")
+    assert endpoint["EndpointConfigName"] == "abalone-staging-config"
+    config = sagemaker.describe_endpoint_config(EndpointConfigName="abalone-staging-config")
+    assert config["ProductionVariants"][0]["ModelName"] == "abalone-staging-model"
