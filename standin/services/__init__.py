@@ -1,3 +1,8 @@
 """The AWS operations the stand-in answers itself: Service Catalog, SageMaker projects, connections."""
 
-from standin.services import codeconnections, sagemaker_projects, servicecatalog  # noqa: F401 - registers handlers
+from standin.services import (  # noqa: F401 - registers handlers
+    codeconnections,
+    model_registry,
+    sagemaker_projects,
+    servicecatalog,
+)
