@@ -180,7 +180,7 @@ def test_delete_removes_exactly_one_project_beside_another(aws: Aws, v1: Path, c
     assert product
     mine = Names("abalone", create(aws, product, "abalone", connection)["id"])
     other = Names("other", create(aws, product, "other", connection)["id"])
-    # (model package groups and versions: test_projects.py; the stand-in lacks DeleteModelPackage[Group])
+    # (model package groups and versions: test_sm_projects.py; the stand-in lacks DeleteModelPackage[Group])
     kinds_before = {n.name: {r["kind"] for r in cleanup.plan_delete(aws, n)} for n in (mine, other)}
     assert kinds_before["abalone"] == {"project", "bucket"}
     other_resources = project_resources(aws, other)
