@@ -740,7 +740,7 @@ class _NoOutputs(Mapping):
         return 0
 
 
-def _references(value: Any, names: set[str]) -> set[str]:
+def references(value: Any, names: set[str]) -> set[str]:
     """Logical ids of ``names`` that ``value`` refers to (Ref, GetAtt, Sub)."""
     found: set[str] = set()
     if isinstance(value, dict):
@@ -757,12 +757,12 @@ def _references(value: Any, names: set[str]) -> set[str]:
                     if ref.split(".", 1)[0] in names:
                         found.add(ref.split(".", 1)[0])
                 if isinstance(item, list) and len(item) > 1:
-                    found |= _references(item[1], names)
+                    found |= references(item[1], names)
             else:
-                found |= _references(item, names)
+                found |= references(item, names)
     elif isinstance(value, list):
         for item in value:
-            found |= _references(item, names)
+            found |= references(item, names)
     return found
 
 
@@ -773,7 +773,7 @@ def creation_order(resources: Mapping[str, dict]) -> list[str]:
     for name, resource in resources.items():
         depends = resource.get("DependsOn") or []
         depends = [depends] if isinstance(depends, str) else list(depends)
-        needs[name] = (_references(resource.get("Properties") or {}, names) | set(depends)) & names
+        needs[name] = (references(resource.get("Properties") or {}, names) | set(depends)) & names
         needs[name].discard(name)
     order: list[str] = []
     done: set[str] = set()

@@ -15,6 +15,8 @@ from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.s3.models import FakeBucket
 from moto.sagemaker import models as sagemaker_models
 
+from standin.cloudformation import creation_order, references
+
 # The request context the stand-in answers for: it stands for AWS's HTTPS endpoints, so every request
 # counts as having arrived over TLS (the template's bucket policy denies aws:SecureTransport=false).
 REQUEST_CONTEXT = {"aws:securetransport": "true"}
@@ -73,12 +75,39 @@ NAME_PROPERTIES = {
 }
 
 
+# CloudFormation re-resolves a resource whose properties refer to a resource the update replaced (a new model
+# package replaces the Model, so the EndpointConfig naming it is replaced too, then the Endpoint moves to it);
+# moto diffs the template text only, so such dependents keep pointing at what the update deleted.
+_TEXT_DIFF = parsing.ResourceMap.build_resource_diff
+
+
+def _diff_with_dependents(
+    self: parsing.ResourceMap, other_template: dict[str, Any], parameters: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    actions = _TEXT_DIFF(self, other_template, parameters)
+    resources = other_template["Resources"]
+    changed = set(actions["Modify"]) | set(actions["Add"])
+    grew = True
+    while grew:
+        dependents = {
+            name
+            for name, resource in resources.items()
+            if name not in changed and references(resource.get("Properties") or {}, changed)
+        }
+        grew = bool(dependents)
+        changed |= dependents
+    modify = changed - set(actions["Add"])
+    actions["Modify"] = [name for name in creation_order(resources) if name in modify]
+    return actions
+
+
 def apply() -> None:
     """Apply every correction (idempotent)."""
     FakeBucket.get_permission = _get_permission  # type: ignore[method-assign]
     for model, prop in NAME_PROPERTIES.items():
         model.cloudformation_name_type = staticmethod(lambda prop=prop: prop)  # type: ignore[method-assign]
     parsing.get_name_type_map.cache_clear()
+    parsing.ResourceMap.build_resource_diff = _diff_with_dependents  # type: ignore[method-assign]
 
 
 apply()

@@ -113,3 +113,61 @@ def test_sagemaker_resources_take_the_names_the_template_gives(standin) -> None:
     assert endpoint["EndpointConfigName"] == "abalone-staging-config"
     config = sagemaker.describe_endpoint_config(EndpointConfigName="abalone-staging-config")
     assert config["ProductionVariants"][0]["ModelName"] == "abalone-staging-model"
+
+
+UPDATABLE = {
+    "Parameters": {"Image": {"Type": "String"}},
+    "Resources": {
+        "Model": {
+            "Type": "AWS::SageMaker::Model",
+            "Properties": {
+                "ExecutionRoleArn": "arn:aws:iam::123456789012:role/service-role/ExecutionRole",
+                "PrimaryContainer": {"Image": {"Ref": "Image"}},
+            },
+        },
+        "EndpointConfig": {
+            "Type": "AWS::SageMaker::EndpointConfig",
+            "Properties": {
+                "ProductionVariants": [
+                    {
+                        "ModelName": {"Fn::GetAtt": ["Model", "ModelName"]},
+                        "VariantName": "AllTraffic",
+                        "InitialInstanceCount": 1,
+                        "InstanceType": "ml.m5.large",
+                        "InitialVariantWeight": 1,
+                    }
+                ],
+            },
+        },
+        "Endpoint": {
+            "Type": "AWS::SageMaker::Endpoint",
+            "Properties": {
+                "EndpointName": "abalone-staging",
+                "EndpointConfigName": {"Fn::GetAtt": ["EndpointConfig", "EndpointConfigName"]},
+            },
+        },
+    },
+}
+
+
+def served_model(sagemaker) -> dict:
+    config = sagemaker.describe_endpoint(EndpointName="abalone-staging")["EndpointConfigName"]
+    variant = sagemaker.describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"][0]
+    return sagemaker.describe_model(ModelName=variant["ModelName"])
+
+
+def test_an_update_that_replaces_the_model_moves_the_endpoint_to_it(standin) -> None:
+    cfn, sagemaker = standin.client("cloudformation"), standin.client("sagemaker")
+    waiter = {"Delay": 1}
+    body = json.dumps(UPDATABLE)
+    cfn.create_stack(
+        StackName="deploy", TemplateBody=body, Parameters=[{"ParameterKey": "Image", "ParameterValue": "v1"}]
+    )
+    cfn.get_waiter("stack_create_complete").wait(StackName="deploy", WaiterConfig=waiter)
+    assert served_model(sagemaker)["PrimaryContainer"]["Image"] == "v1"
+
+    cfn.update_stack(
+        StackName="deploy", TemplateBody=body, Parameters=[{"ParameterKey": "Image", "ParameterValue": "v2"}]
+    )
+    cfn.get_waiter("stack_update_complete").wait(StackName="deploy", WaiterConfig=waiter)
+    assert served_model(sagemaker)["PrimaryContainer"]["Image"] == "v2"
