@@ -587,7 +587,6 @@ def run(
             tempfile.TemporaryDirectory(prefix="sm-mlops-demo-") as workdir,
             StandIn() as standin,
         ):
-            _install_runtime(standin)
             print(f"[ 0] the local AWS stand-in at {standin.endpoint_url}; its log: {log_path}", file=out)
             walk = Walkthrough(standin, Path(workdir), out, timeout, project)
             walk.result.steps.append(("start the stand-in", time.perf_counter() - began))
@@ -625,14 +624,3 @@ def _dump_failed_builds(standin: Any, path: Path) -> Path | None:
         return path
     except Exception:  # noqa: BLE001 - best effort, the step's own message stands
         return None
-
-
-def _install_runtime(standin: Any) -> None:
-    """Part 2 of the stand-in (what AWS runs) binds to the running server; idempotent if the server did it."""
-    try:
-        import standin.runtime as runtime
-    except ImportError as error:
-        raise DemoFailed(
-            "start the stand-in", f"the stand-in's runtime is missing (standin/runtime, issue 5): {error}"
-        ) from error
-    runtime.install(standin)

@@ -1,4 +1,4 @@
-"""`make demo` end to end: the walkthrough leaves nothing of the project behind (slow: minutes)."""
+"""`make demo` end to end: the walkthrough leaves nothing of the project behind (slow: ~80-100 s)."""
 
 from __future__ import annotations
 
@@ -27,15 +27,6 @@ EXPECTED_AT_LEAST = {
 }
 
 
-# The walkthrough passes end to end once the stand-in closes three gaps (measured 2026-11-26 with each
-# one worked around locally: 18 steps, ~100 s):
-# - moto denies object access to the artifact bucket over HTTP because of its TLS-only bucket policy
-#   (aws:SecureTransport), so CodePipeline's source action cannot store its artifact;
-# - moto names a CloudFormation AWS::SageMaker::Endpoint after the stack, not its EndpointName, so the
-#   staging test finds no endpoint `<project>-staging`;
-# - DeleteModelPackage and DeleteModelPackageGroup are not answered, so `project delete` stops there.
-# Remove this marker when they are closed (strict=False: the test then passes as XPASS).
-@pytest.mark.xfail(reason="stand-in gaps listed above (issues 4 and 5)", strict=False)
 @pytest.mark.slow
 def test_the_walkthrough_creates_everything_and_delete_removes_it(tmp_path: Path) -> None:
     out = io.StringIO()
