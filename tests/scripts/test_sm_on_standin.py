@@ -180,9 +180,20 @@ def test_delete_removes_exactly_one_project_beside_another(aws: Aws, v1: Path, c
     assert product
     mine = Names("abalone", create(aws, product, "abalone", connection)["id"])
     other = Names("other", create(aws, product, "other", connection)["id"])
-    # (model package groups and versions: test_sm_projects.py; the stand-in lacks DeleteModelPackage[Group])
+    sagemaker = aws.client("sagemaker")
+    for names in (mine, other):  # what the seed's pipeline registers (moto's model registry)
+        sagemaker.create_model_package_group(ModelPackageGroupName=names.model_package_group)
+        sagemaker.create_model_package(
+            ModelPackageGroupName=names.model_package_group,
+            ModelApprovalStatus="PendingManualApproval",
+            InferenceSpecification={
+                "Containers": [{"Image": "123.dkr.ecr.us-east-1.amazonaws.com/xgboost:1"}],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+        )
     kinds_before = {n.name: {r["kind"] for r in cleanup.plan_delete(aws, n)} for n in (mine, other)}
-    assert kinds_before["abalone"] == {"project", "bucket"}
+    assert kinds_before["abalone"] == {"project", "model version", "model package group", "bucket"}
     other_resources = project_resources(aws, other)
 
     cleanup.delete_project(aws, "abalone", waiter_timeout=120)
