@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -373,6 +374,16 @@ def walkthrough(walk: Walkthrough) -> DemoResult:
     with walk.step("register the template as a Service Catalog product"):
         registration = walk.sm("register", "--render")
         walk.note(f"product {registration['product_id']}, version {registration['provisioning_artifact_id']}")
+        again = walk.sm("register", "--render")
+        if (again["product_id"], again["provisioning_artifact_id"]) != (
+            registration["product_id"],
+            registration["provisioning_artifact_id"],
+        ) or any(
+            re.search(r"\b(created|uploaded|associated|deprecated|added)\b", a["action"])
+            for a in again["actions"]
+        ):
+            raise walk.fail(f"a second `sm-mlops register` changed something: {again['actions']}")
+        walk.note("registered again: nothing new (one portfolio, one product, one version)")
 
     with walk.step("preflight"):
         for row in walk.sm("preflight", "--connection-arn", arn):
