@@ -1,9 +1,25 @@
-"""IAM policy documents, through awacs only. The template creates no role: its one policy is the bucket's."""
+"""IAM policy documents, through awacs only.
+
+The template creates no role: its one policy is the artifact bucket's. The asset bucket, which
+`sm-mlops register` makes (not the template), takes its policy from here too.
+"""
 
 from __future__ import annotations
 
 from awacs import s3
-from awacs.aws import Bool, Condition, Deny, NumericLessThan, Policy, Principal, SecureTransport, Statement
+from awacs.aws import (
+    Allow,
+    ArnLike,
+    Bool,
+    Condition,
+    Deny,
+    NumericLessThan,
+    Policy,
+    Principal,
+    SecureTransport,
+    Statement,
+    StringEquals,
+)
 from troposphere import GetAtt, Sub
 from troposphere.s3 import Bucket
 
@@ -42,3 +58,43 @@ def deny_old_tls(bucket: Bucket) -> Statement:
 def artifact_bucket_policy(bucket: Bucket) -> Policy:
     """The artifact bucket's policy: TLS 1.2 or newer only."""
     return Policy(Version="2012-10-17", Statement=[deny_insecure_transport(bucket), deny_old_tls(bucket)])
+
+
+LOG_DELIVERY = "logging.s3.amazonaws.com"
+ACCESS_LOG_KEYS = "access-logs/*"  # each project's artifact bucket logs under access-logs/<project-id>/
+
+
+def asset_bucket_policy(bucket_name: str, account_id: str, partition: str = "aws") -> Policy:
+    """The asset bucket's policy: TLS only, and S3 log delivery from this account's project buckets.
+
+    Each project's artifact bucket sends its access logs here (not to itself, which would log its own log
+    writes forever); S3 delivers them as the logging service, which the policy must allow, for the project
+    buckets of this account only.
+    """
+    bucket_arn = f"arn:{partition}:s3:::{bucket_name}"
+    return Policy(
+        Version="2012-10-17",
+        Statement=[
+            Statement(
+                Sid="DenyInsecureTransport",
+                Effect=Deny,
+                Principal=Principal("*"),
+                Action=[ALL_S3_ACTIONS],
+                Resource=[bucket_arn, f"{bucket_arn}/*"],
+                Condition=Condition(Bool(SecureTransport, "false")),
+            ),
+            Statement(
+                Sid="AllowProjectBucketAccessLogs",
+                Effect=Allow,
+                Principal=Principal("Service", LOG_DELIVERY),
+                Action=[s3.PutObject],
+                Resource=[f"{bucket_arn}/{ACCESS_LOG_KEYS}"],
+                Condition=Condition(
+                    [
+                        StringEquals("aws:SourceAccount", account_id),
+                        ArnLike("aws:SourceArn", f"arn:{partition}:s3:::sagemaker-project-*"),
+                    ]
+                ),
+            ),
+        ],
+    )

@@ -122,6 +122,25 @@ def ensure_bucket(s3: Any, bucket: str, region: str, *, dry_run: bool = False) -
     return "created (encrypted, public access blocked)"
 
 
+def ensure_bucket_policy(s3: Any, bucket: str, account: str, partition: str, *, dry_run: bool = False) -> str:
+    """The asset bucket's policy (TLS only; project buckets' access logs delivered), set when it differs."""
+    from generator.policies import asset_bucket_policy
+
+    wanted = json.loads(asset_bucket_policy(bucket, account, partition).to_json())
+    try:
+        current = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in {"NoSuchBucketPolicy", "NoSuchBucket", "404"}:
+            raise
+        current = None
+    if current == wanted:
+        return "policy up to date"
+    if dry_run:
+        return "would set the policy (TLS only, access-log delivery)"
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(wanted))
+    return "policy set (TLS only, access-log delivery)"
+
+
 def ensure_object(s3: Any, bucket: str, key: str, data: bytes, *, dry_run: bool = False) -> str:
     """Upload once: keys carry a content hash, so an existing key already holds these bytes."""
     try:
@@ -422,6 +441,7 @@ def register(
 
     s3 = aws.client("s3")
     uploads = [ensure_bucket(s3, bucket, aws.region, dry_run=dry)]
+    uploads[0] += "; " + ensure_bucket_policy(s3, bucket, aws.account, aws.partition, dry_run=dry)
     for asset in assets.values():
         uploads.append(ensure_object(s3, bucket, asset.key, asset.data, dry_run=dry))
     uploads.append(ensure_object(s3, bucket, key, body, dry_run=dry))

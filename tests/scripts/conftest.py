@@ -19,6 +19,7 @@ from sm_fakes import (
     moto_model_registry_delete,
 )
 
+import standin.moto_fixes  # noqa: F401 - moto then evaluates bucket policy conditions as AWS does
 from scripts.common import Aws
 from seeding import assets
 

@@ -100,6 +100,22 @@ def test_the_asset_bucket_is_encrypted_private_and_holds_the_template_and_seeds(
     assert s3.get_object(Bucket=bucket, Key=template_key)["Body"].read() == template.read_bytes()
 
 
+def test_the_asset_bucket_takes_tls_only_and_project_access_logs(world: World, template: Path) -> None:
+    first = register(world.aws, options(template), sleep=no_sleep)
+    bucket = f"sagemaker-mlops-assets-{ACCOUNT}-{REGION}"
+    policy = json.loads(world.aws.client("s3").get_bucket_policy(Bucket=bucket)["Policy"])
+    by_sid = {statement["Sid"]: statement for statement in policy["Statement"]}
+    deny = by_sid["DenyInsecureTransport"]
+    assert (deny["Effect"], deny["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+    logs = by_sid["AllowProjectBucketAccessLogs"]
+    assert logs["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert logs["Resource"] == [f"arn:aws:s3:::{bucket}/access-logs/*"]
+    assert logs["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+    assert "policy set" in first.actions[0]["action"]
+    again = register(world.aws, options(template), sleep=no_sleep)
+    assert "policy up to date" in again.actions[0]["action"]
+
+
 def test_a_changed_template_adds_one_version_and_deprecates_the_old(world: World, template: Path) -> None:
     first = register(world.aws, options(template), sleep=no_sleep)
     template.write_text(TEMPLATE.format(version=2))
