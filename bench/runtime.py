@@ -9,8 +9,6 @@ first for model version 1 (cold environment for the deploy and test builds), the
 
 from __future__ import annotations
 
-import json
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,11 +18,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "templates" / "mlops-third-party-git-v1.yaml"
 NAME, PROJECT_ID = "bench", "p-bench1234567"
 PREFIX = f"sagemaker-{NAME}-{PROJECT_ID}"
-ROLES = ("CodeBuild", "CodePipeline", "Events", "Lambda", "CloudFormation", "Execution", "Use")
-SERVICES = [
-    f"{s}.amazonaws.com"
-    for s in ("codebuild", "codepipeline", "events", "lambda", "cloudformation", "sagemaker")
-]
 
 
 def _wait(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
@@ -39,40 +32,11 @@ def _wait(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
 
 def _provision(standin: Any) -> None:
     from seeding.assets import build_assets
+    from standin.testing import start_project_stack
 
-    template = TEMPLATE.read_text()
-    iam, s3 = standin.client("iam"), standin.client("s3")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": SERVICES}, "Action": "sts:AssumeRole"}],
-    }
-    for role in ROLES:
-        iam.create_role(
-            RoleName=f"AmazonSageMakerServiceCatalogProducts{role}Role",
-            Path="/service-role/",
-            AssumeRolePolicyDocument=json.dumps(trust),
-        )
-    bucket = f"sagemaker-mlops-assets-{standin.account_id}-{standin.region}"
-    s3.create_bucket(Bucket=bucket)
-    assets = {asset.key.rsplit("-", 1)[0]: asset.data for asset in build_assets().values()}
-    for key in set(re.findall(r"(?:seedcode|seeding)/[a-z]+-[0-9a-f]{16}\.zip", template)):
-        s3.put_object(Bucket=bucket, Key=key, Body=assets[key.rsplit("-", 1)[0]])
-    connection = standin.client("codestar-connections").create_connection(
-        ConnectionName="github", ProviderType="GitHub"
-    )["ConnectionArn"]
-    standin.admin.authorize_connection(connection)
-    parameters = {"SageMakerProjectName": NAME, "SageMakerProjectId": PROJECT_ID}
-    for kind, repo in (("Build", "octo/build"), ("Deploy", "octo/deploy")):
-        standin.admin.create_repository(repo, readme=f"# {repo}\n")
-        parameters[f"Model{kind}CodeRepositoryUrl"] = f"https://github.com/{repo}.git"
-        parameters[f"Model{kind}CodeRepositoryFullname"] = repo
-        parameters[f"Model{kind}CodeRepositoryCodestarConnectionArn"] = connection
+    assets = {asset.key: asset.data for asset in build_assets().values()}
+    start_project_stack(standin, TEMPLATE.read_text(), assets, "SC-bench", NAME, PROJECT_ID)
     cfn = standin.client("cloudformation")
-    cfn.create_stack(
-        StackName="SC-bench",
-        TemplateBody=template,
-        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
-    )
     status = _wait(
         lambda: (
             (s := cfn.describe_stacks(StackName="SC-bench")["Stacks"][0]["StackStatus"]).endswith("COMPLETE")
@@ -132,37 +96,6 @@ def _deploy(standin: Any, package_arn: str) -> float:
     return time.perf_counter() - began
 
 
-def _part1_gaps(standin: Any) -> list[str]:
-    """What this bench needs from part 1 of the stand-in and is missing (then it reports, not times)."""
-    from moto.cloudformation.parsing import get_model_map
-
-    gaps = []
-    s3 = standin.client("s3")
-    s3.create_bucket(Bucket="sagemaker-bench-probe")
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": "arn:aws:s3:::sagemaker-bench-probe/*",
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
-        ],
-    }
-    s3.put_bucket_policy(Bucket="sagemaker-bench-probe", Policy=json.dumps(policy))
-    try:
-        s3.put_object(Bucket="sagemaker-bench-probe", Key="probe", Body=b"1")
-    except s3.exceptions.ClientError:
-        gaps.append("S3 denies writes to a bucket whose policy denies aws:SecureTransport=false")
-    s3.delete_bucket_policy(Bucket="sagemaker-bench-probe")
-    endpoint = get_model_map().get("AWS::SageMaker::Endpoint")
-    if endpoint is None or endpoint.cloudformation_name_type() != "EndpointName":
-        gaps.append("AWS::SageMaker::Endpoint ignores EndpointName")
-    return gaps
-
-
 def _timed(rows: list[tuple[str, str]], label: str, measure: Callable[[], float]) -> bool:
     try:
         rows.append((label, f"{measure():.1f} s"))
@@ -179,9 +112,6 @@ def run() -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     with StandIn() as standin:
         install(standin)
-        gaps = _part1_gaps(standin)
-        if gaps:
-            return [("not measured", "part 1 of the stand-in lacks: " + "; ".join(gaps))]
         cp, sm = standin.client("codepipeline"), standin.client("sagemaker")
         build = f"{PREFIX}-modelbuild"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 
 import pytest
@@ -296,65 +295,20 @@ def test_bad_templates_are_refused_before_anything_exists(
     assert cfn.describe_stacks()["Stacks"] == []
 
 
-ROLES = ("CodeBuild", "CodePipeline", "Events", "Lambda", "CloudFormation", "Execution", "Use")
-SERVICES = [
-    "codebuild.amazonaws.com",
-    "codepipeline.amazonaws.com",
-    "events.amazonaws.com",
-    "lambda.amazonaws.com",
-    "cloudformation.amazonaws.com",
-    "sagemaker.amazonaws.com",
-]
-
-
 @pytest.mark.slow
 def test_the_rendered_template_seeds_both_repositories_through_the_real_checkin_build(standin) -> None:
     """~20 s: two real check-in builds (aws s3 cp, git config --global, checkin.py) through the proxy URL."""
     from pathlib import Path
 
     from seeding.assets import build_assets
+    from standin.testing import start_project_stack
 
     template = (
         Path(__file__).resolve().parents[2] / "templates" / "mlops-third-party-git-v1.yaml"
     ).read_text()
-    iam, s3 = standin.client("iam"), standin.client("s3")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": SERVICES}, "Action": "sts:AssumeRole"}],
-    }
-    for role in ROLES:
-        iam.create_role(
-            RoleName=f"AmazonSageMakerServiceCatalogProducts{role}Role",
-            Path="/service-role/",
-            AssumeRolePolicyDocument=json.dumps(trust),
-        )
-    bucket = "sagemaker-mlops-assets-123456789012-us-east-1"
-    s3.create_bucket(Bucket=bucket)
-    # The committed render may name older asset hashes than today's seed: upload today's zips under its keys.
-    assets = {asset.key.rsplit("-", 1)[0]: asset.data for asset in build_assets().values()}
-    for key in set(re.findall(r"(?:seedcode|seeding)/[a-z]+-[0-9a-f]{16}\.zip", template)):
-        s3.put_object(Bucket=bucket, Key=key, Body=assets[key.rsplit("-", 1)[0]])
-    connections = standin.client("codestar-connections")
-    arn = connections.create_connection(ConnectionName="github", ProviderType="GitHub")["ConnectionArn"]
-    standin.admin.authorize_connection(arn)
-    for name in ("octo/build", "octo/deploy"):
-        standin.admin.create_repository(name, readme=f"# {name}\n")
-    parameters = {
-        "SageMakerProjectName": "demo",
-        "SageMakerProjectId": "p-abcdef123456",
-        "ModelBuildCodeRepositoryUrl": "https://github.com/octo/build.git",
-        "ModelBuildCodeRepositoryFullname": "octo/build",
-        "ModelBuildCodeRepositoryCodestarConnectionArn": arn,
-        "ModelDeployCodeRepositoryUrl": "https://github.com/octo/deploy.git",
-        "ModelDeployCodeRepositoryFullname": "octo/deploy",
-        "ModelDeployCodeRepositoryCodestarConnectionArn": arn,
-    }
+    assets = {asset.key: asset.data for asset in build_assets().values()}
+    start_project_stack(standin, template, assets, "SC-123456789012-pp-seeded", "demo", "p-abcdef123456")
     cfn = standin.client("cloudformation")
-    cfn.create_stack(
-        StackName="SC-123456789012-pp-seeded",
-        TemplateBody=template,
-        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
-    )
     assert cfn.describe_stacks(StackName="SC-123456789012-pp-seeded")["Stacks"][0]["StackStatus"] == (
         "CREATE_IN_PROGRESS"
     )

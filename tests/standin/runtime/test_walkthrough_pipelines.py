@@ -8,9 +8,7 @@ appears. Slow: a few minutes on 2 cores (pip installs of both seeds on a cold ca
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -19,18 +17,13 @@ from pathlib import Path
 import pytest
 
 from standin.runtime import install as install_runtime
+from standin.testing import start_project_stack
 
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "templates" / "mlops-third-party-git-v1.yaml"
 NAME, PROJECT_ID = "demo", "p-walk12345678"
 PREFIX = f"sagemaker-{NAME}-{PROJECT_ID}"
 GROUP = f"{NAME}-{PROJECT_ID}"
-ROLES = ("CodeBuild", "CodePipeline", "Events", "Lambda", "CloudFormation", "Execution", "Use")
-SERVICES = [
-    f"{s}.amazonaws.com"
-    for s in ("codebuild", "codepipeline", "events", "lambda", "cloudformation", "sagemaker")
-]
-
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
@@ -88,46 +81,11 @@ def stack_status(cfn, name: str) -> str | None:
 def provision(standin) -> None:
     from seeding.assets import build_assets
 
-    template = TEMPLATE.read_text()
-    iam, s3 = standin.client("iam"), standin.client("s3")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": SERVICES}, "Action": "sts:AssumeRole"}],
-    }
-    for role in ROLES:
-        iam.create_role(
-            RoleName=f"AmazonSageMakerServiceCatalogProducts{role}Role",
-            Path="/service-role/",
-            AssumeRolePolicyDocument=json.dumps(trust),
-        )
-    bucket = f"sagemaker-mlops-assets-{standin.account_id}-{standin.region}"
-    s3.create_bucket(Bucket=bucket)
-    assets = {asset.key.rsplit("-", 1)[0]: asset.data for asset in build_assets().values()}
-    for key in set(re.findall(r"(?:seedcode|seeding)/[a-z]+-[0-9a-f]{16}\.zip", template)):
-        s3.put_object(Bucket=bucket, Key=key, Body=assets[key.rsplit("-", 1)[0]])
-    connection = standin.client("codestar-connections").create_connection(
-        ConnectionName="github", ProviderType="GitHub", Tags=[{"Key": "sagemaker", "Value": "true"}]
-    )["ConnectionArn"]
-    standin.admin.authorize_connection(connection)
-    for repo in ("octo/build", "octo/deploy"):
-        standin.admin.create_repository(repo, readme=f"# {repo}\n")
-    parameters = {
-        "SageMakerProjectName": NAME,
-        "SageMakerProjectId": PROJECT_ID,
-        "ModelBuildCodeRepositoryUrl": "https://github.com/octo/build.git",
-        "ModelBuildCodeRepositoryFullname": "octo/build",
-        "ModelBuildCodeRepositoryCodestarConnectionArn": connection,
-        "ModelDeployCodeRepositoryUrl": "https://github.com/octo/deploy.git",
-        "ModelDeployCodeRepositoryFullname": "octo/deploy",
-        "ModelDeployCodeRepositoryCodestarConnectionArn": connection,
-    }
-    cfn = standin.client("cloudformation")
-    cfn.create_stack(
-        StackName="SC-123456789012-pp-walkthrough",
-        TemplateBody=template,
-        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
-        Capabilities=["CAPABILITY_NAMED_IAM"],
+    assets = {asset.key: asset.data for asset in build_assets().values()}
+    start_project_stack(
+        standin, TEMPLATE.read_text(), assets, "SC-123456789012-pp-walkthrough", NAME, PROJECT_ID
     )
+    cfn = standin.client("cloudformation")
     status = wait_for(
         lambda: (
             (s := stack_status(cfn, "SC-123456789012-pp-walkthrough")) and not s.endswith("IN_PROGRESS") and s

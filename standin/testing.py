@@ -1,0 +1,86 @@
+"""What an account holds before a project is created, set up on a stand-in for tests and benchmarks.
+
+On AWS an admin has done this (``sm-mlops bootstrap``, ``register``, the connection's handshake); tests that
+exercise the template alone, without those commands, start from here. The caller passes the asset zips (the
+stand-in imports nothing of the project but the validator), keyed by the object keys the template names.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+# The Studio service roles the template's default family refers to, and the services that assume them.
+SERVICE_ROLE_PREFIX = "AmazonSageMakerServiceCatalogProducts"
+SERVICE_ROLES = ("CodeBuild", "CodePipeline", "Events", "Lambda", "CloudFormation", "Execution", "Use")
+SERVICE_PRINCIPALS = tuple(
+    f"{service}.amazonaws.com"
+    for service in ("codebuild", "codepipeline", "events", "lambda", "cloudformation", "sagemaker")
+)
+REPOSITORIES = {"Build": "octo/build", "Deploy": "octo/deploy"}
+
+
+def create_service_roles(standin: Any) -> None:
+    """The template's service roles under ``/service-role/``, trusted by the services that use them."""
+    iam = standin.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": list(SERVICE_PRINCIPALS)},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    for role in SERVICE_ROLES:
+        iam.create_role(
+            RoleName=f"{SERVICE_ROLE_PREFIX}{role}Role",
+            Path="/service-role/",
+            AssumeRolePolicyDocument=json.dumps(trust),
+        )
+
+
+def upload_assets(standin: Any, assets: Mapping[str, bytes]) -> str:
+    """The asset bucket holding the given objects; returns its name."""
+    s3 = standin.client("s3")
+    bucket = f"sagemaker-mlops-assets-{standin.account_id}-{standin.region}"
+    s3.create_bucket(Bucket=bucket)
+    for key, data in assets.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=data)
+    return bucket
+
+
+def available_connection(standin: Any) -> str:
+    """A GitHub connection tagged ``sagemaker=true`` whose handshake is done; returns its ARN."""
+    arn = standin.client("codestar-connections").create_connection(
+        ConnectionName="github", ProviderType="GitHub", Tags=[{"Key": "sagemaker", "Value": "true"}]
+    )["ConnectionArn"]
+    standin.admin.authorize_connection(arn)
+    return str(arn)
+
+
+def project_parameters(standin: Any, name: str, project_id: str, connection: str) -> dict[str, str]:
+    """The v1 form's values for both repositories, each created with a README on the local Git server."""
+    parameters = {"SageMakerProjectName": name, "SageMakerProjectId": project_id}
+    for kind, repo in REPOSITORIES.items():
+        standin.admin.create_repository(repo, readme=f"# {repo}\n")
+        parameters[f"Model{kind}CodeRepositoryUrl"] = f"https://github.com/{repo}.git"
+        parameters[f"Model{kind}CodeRepositoryFullname"] = repo
+        parameters[f"Model{kind}CodeRepositoryCodestarConnectionArn"] = connection
+    return parameters
+
+
+def start_project_stack(
+    standin: Any, template: str, assets: Mapping[str, bytes], stack_name: str, name: str, project_id: str
+) -> None:
+    """Roles, assets, an available connection and both repositories, then the project's stack (not waited)."""
+    create_service_roles(standin)
+    upload_assets(standin, assets)
+    parameters = project_parameters(standin, name, project_id, available_connection(standin))
+    standin.client("cloudformation").create_stack(
+        StackName=stack_name,
+        TemplateBody=template,
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+    )
