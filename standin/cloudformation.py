@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 from moto.backends import get_backend
 from moto.cloudformation import parsing
@@ -67,33 +67,61 @@ def _arn(service: str, region: str, account_id: str, resource: str) -> str:
 # --- resource types -----------------------------------------------------------------------------------------
 
 
-class CodeBuildProject(CloudFormationModel):
-    """``AWS::CodeBuild::Project`` in moto's CodeBuild backend. Ref: name; GetAtt: Arn."""
+class _StandInType:
+    """What the stand-in's resource types share: a name (and ARN), Ref, GetAtt from a table, replacement on
+    update. A mixin, not a base class: moto finds types among ``CloudFormationModel``'s *direct*
+    subclasses, so each type names ``CloudFormationModel`` as a base itself."""
 
-    def __init__(self, account_id: str, region: str, name: str) -> None:
-        self.account_id, self.region, self.name = account_id, region, name
-        self.arn = _arn("codebuild", region, account_id, f"project/{name}")
+    TYPE: ClassVar[str]
+    NAME_PROPERTY: ClassVar[str]
+    REF_IS_ARN: ClassVar[bool] = False
+    ATTRIBUTES: ClassVar[dict[str, str]] = {}  # GetAtt name -> attribute of the instance
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CodeBuild::Project"
+    def __init__(self, account_id: str, region: str, name: str, arn: str = "") -> None:
+        self.account_id, self.region, self.name, self.arn = account_id, region, name, arn
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.TYPE
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.NAME_PROPERTY
 
     @property
     def physical_resource_id(self) -> str:
-        return self.name
+        return self.arn if self.REF_IS_ARN else self.name
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
+        return attr in cls.ATTRIBUTES
 
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "Arn":
-            return self.arn
-        raise UnformattedGetAttTemplateException()
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name not in self.ATTRIBUTES:
+            raise UnformattedGetAttTemplateException()
+        return getattr(self, self.ATTRIBUTES[attribute_name])
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict,
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        """Replace: delete, then create under the template's name if it gives one, else the old name."""
+        name = original_resource.name
+        if cls.NAME_PROPERTY in (cloudformation_json.get("Properties") or {}):
+            name = new_resource_name
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(name, cloudformation_json, account_id, region_name)  # type: ignore[attr-defined]
+
+
+class CodeBuildProject(_StandInType, CloudFormationModel):
+    """``AWS::CodeBuild::Project`` in moto's CodeBuild backend. Ref: name; GetAtt: Arn."""
+
+    TYPE, NAME_PROPERTY, ATTRIBUTES = "AWS::CodeBuild::Project", "Name", {"Arn": "arn"}
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -122,22 +150,12 @@ class CodeBuildProject(CloudFormationModel):
         for extra in ("secondarySources", "secondaryArtifacts", "secondarySourceVersions"):
             if spec.get(extra):
                 metadata[extra] = spec[extra]
-        return cls(account_id, region_name, resource_name)
-
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: CodeBuildProject,
-        new_resource_name: str,
-        cloudformation_json: dict,
-        account_id: str,
-        region_name: str,
-    ) -> CodeBuildProject:
-        name = original_resource.name
-        if "Name" in (cloudformation_json.get("Properties") or {}):
-            name = new_resource_name
-        original_resource.delete(account_id, region_name)
-        return cls.create_from_cloudformation_json(name, cloudformation_json, account_id, region_name)
+        return cls(
+            account_id,
+            region_name,
+            resource_name,
+            _arn("codebuild", region_name, account_id, f"project/{resource_name}"),
+        )
 
     def delete(self, account_id: str, region_name: str) -> None:
         backend = _backend("codebuild", account_id, region_name)
@@ -145,34 +163,16 @@ class CodeBuildProject(CloudFormationModel):
         backend.build_history.pop(self.name, None)
 
 
-class CodePipelinePipeline(CloudFormationModel):
+class CodePipelinePipeline(_StandInType, CloudFormationModel):
     """``AWS::CodePipeline::Pipeline`` in moto's CodePipeline backend; tells ``hooks`` (AWS starts a run).
     Ref: name; GetAtt: Version."""
 
-    def __init__(self, account_id: str, region: str, name: str) -> None:
-        self.account_id, self.region, self.name = account_id, region, name
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CodePipeline::Pipeline"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
+    TYPE, NAME_PROPERTY, ATTRIBUTES = "AWS::CodePipeline::Pipeline", "Name", {"Version": "version"}
 
     @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Version"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "Version":
-            pipeline = _backend("codepipeline", self.account_id, self.region).pipelines.get(self.name)
-            return str(pipeline.pipeline["version"]) if pipeline else "1"
-        raise UnformattedGetAttTemplateException()
+    def version(self) -> str:
+        pipeline = _backend("codepipeline", self.account_id, self.region).pipelines.get(self.name)
+        return str(pipeline.pipeline["version"]) if pipeline else "1"
 
     @staticmethod
     def _declaration(name: str, properties: dict) -> tuple[dict, list[dict]]:
@@ -256,33 +256,11 @@ def code_repositories(account_id: str, region: str) -> dict[str, dict]:
     return backend.standin_code_repositories
 
 
-class SageMakerCodeRepository(CloudFormationModel):
+class SageMakerCodeRepository(_StandInType, CloudFormationModel):
     """``AWS::SageMaker::CodeRepository``. Ref: ARN; GetAtt: CodeRepositoryName."""
 
-    def __init__(self, account_id: str, region: str, name: str) -> None:
-        self.account_id, self.region, self.name = account_id, region, name
-        self.arn = _arn("sagemaker", region, account_id, f"code-repository/{name.lower()}")
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SageMaker::CodeRepository"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "CodeRepositoryName"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.arn
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "CodeRepositoryName"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "CodeRepositoryName":
-            return self.name
-        raise UnformattedGetAttTemplateException()
+    TYPE, NAME_PROPERTY, REF_IS_ARN = "AWS::SageMaker::CodeRepository", "CodeRepositoryName", True
+    ATTRIBUTES = {"CodeRepositoryName": "name"}
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -294,7 +272,12 @@ class SageMakerCodeRepository(CloudFormationModel):
             raise ValueError("Property GitConfig.RepositoryUrl cannot be empty.")
         # SageMaker names allow letters, digits and hyphens, at most 63 characters.
         name = re.sub(r"[^A-Za-z0-9-]", "-", resource_name)[:63]
-        repository = cls(account_id, region_name, name)
+        repository = cls(
+            account_id,
+            region_name,
+            name,
+            _arn("sagemaker", region_name, account_id, f"code-repository/{name.lower()}"),
+        )
         store = code_repositories(account_id, region_name)
         if name in store:
             raise ValueError(f"Code repository {name} already exists.")
@@ -309,57 +292,31 @@ class SageMakerCodeRepository(CloudFormationModel):
         }
         return repository
 
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: SageMakerCodeRepository,
-        new_resource_name: str,
-        cloudformation_json: dict,
-        account_id: str,
-        region_name: str,
-    ) -> SageMakerCodeRepository:
-        original_resource.delete(account_id, region_name)
-        name = original_resource.name
-        if "CodeRepositoryName" in (cloudformation_json.get("Properties") or {}):
-            name = new_resource_name
-        return cls.create_from_cloudformation_json(name, cloudformation_json, account_id, region_name)
-
     def delete(self, account_id: str, region_name: str) -> None:
         code_repositories(account_id, region_name).pop(self.name, None)
 
 
-class SageMakerModelPackageGroup(CloudFormationModel):
+class SageMakerModelPackageGroup(_StandInType, CloudFormationModel):
     """``AWS::SageMaker::ModelPackageGroup`` in moto's model registry. Ref: ARN; GetAtt: ModelPackageGroupArn,
     CreationTime, ModelPackageGroupStatus."""
 
-    def __init__(self, account_id: str, region: str, name: str, arn: str) -> None:
-        self.account_id, self.region, self.name, self.arn = account_id, region, name, arn
+    TYPE, NAME_PROPERTY, REF_IS_ARN = "AWS::SageMaker::ModelPackageGroup", "ModelPackageGroupName", True
+    ATTRIBUTES = {
+        "ModelPackageGroupArn": "arn",
+        "CreationTime": "creation_time",
+        "ModelPackageGroupStatus": "status",
+    }
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SageMaker::ModelPackageGroup"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "ModelPackageGroupName"
+    def _group(self) -> Any:
+        return _backend("sagemaker", self.account_id, self.region).model_package_groups.get(self.name)
 
     @property
-    def physical_resource_id(self) -> str:
-        return self.arn
+    def creation_time(self) -> str:
+        return str(getattr(self._group(), "creation_time", ""))
 
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("ModelPackageGroupArn", "CreationTime", "ModelPackageGroupStatus")
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        group = _backend("sagemaker", self.account_id, self.region).model_package_groups.get(self.name)
-        if attribute_name == "ModelPackageGroupArn":
-            return self.arn
-        if attribute_name == "CreationTime":
-            return str(getattr(group, "creation_time", ""))
-        if attribute_name == "ModelPackageGroupStatus":
-            return str(getattr(group, "model_package_group_status", "Completed"))
-        raise UnformattedGetAttTemplateException()
+    @property
+    def status(self) -> str:
+        return str(getattr(self._group(), "model_package_group_status", "Completed"))
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]

@@ -136,6 +136,12 @@ class StandIn:
         from moto.server import DomainDispatcherApplication, create_backend_app
 
         dispatch.load_handler_modules()
+        # moto's backends live in the process, not in a server: a new stand-in starts from an empty account
+        # even when another one ran in this process before (the demo, then a bench, say).
+        from moto.moto_api._internal.models import moto_api_backend
+
+        moto_api_backend.reset()
+        dispatch.run_reset_hooks()
         self.layer = dispatch.Layer(DomainDispatcherApplication(create_backend_app), self, self.account_id)
         self.git = GitServer(self.state_dir / "git", authorize=self._git_authorize, on_push=self._git_pushed)
         self.git.start()

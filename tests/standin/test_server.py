@@ -127,3 +127,13 @@ def test_json_errors_reach_boto3_as_client_errors(standin):
         standin.client("codeconnections").get_connection(ConnectionArn="not-an-arn")
     assert error.value.response["Error"]["Code"] == "ValidationException"
     assert "ConnectionArn" in error.value.response["Error"]["Message"]
+
+
+def test_a_new_stand_in_starts_from_an_empty_account_in_the_same_process() -> None:
+    from standin.server import StandIn
+
+    with StandIn(runtime=False) as first:
+        first.client("iam").create_role(RoleName="left-behind", AssumeRolePolicyDocument="{}")
+    with StandIn(runtime=False) as second:
+        roles = second.client("iam").list_roles()["Roles"]
+        assert "left-behind" not in [role["RoleName"] for role in roles]
