@@ -386,9 +386,14 @@ def walkthrough(walk: Walkthrough) -> DemoResult:
         walk.note("registered again: nothing new (one portfolio, one product, one version)")
 
     with walk.step("preflight"):
-        for row in walk.sm("preflight", "--connection-arn", arn):
+        rows = walk.sm("preflight", "--connection-arn", arn)
+        for row in rows:
             if row["status"] != "ok":
                 walk.note(f"{row['status']}: {row['check']}: {row['detail']}")
+        problems = [row for row in rows if row["status"] == "problem"]
+        if problems:
+            raise walk.fail(f"preflight found {len(problems)} problem(s): {problems}")
+        walk.note(f"{len(rows)} checks, {sum(row['status'] == 'ok' for row in rows)} ok")
 
     stacks_before = {s["StackName"] for s in walk.client("cloudformation").list_stacks()["StackSummaries"]}
     with walk.step("step 2: create the project (both repositories seeded)"):
