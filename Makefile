@@ -33,7 +33,7 @@ test: $(STAMP) ## Run every test: the project's and each seed repository's own
 	  if [ -d $$seed/tests ]; then (cd $$seed && ../../$(PY) -m pytest $(PYTEST_FLAGS)) || exit 1; fi; \
 	done
 
-lint: $(STAMP) ## ruff, mypy, and cfn-lint on every rendered and seed template
+lint: $(STAMP) ## ruff, mypy, templates/ equal a fresh render, cfn-lint on every rendered and seed template
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
