@@ -69,85 +69,53 @@ def test_a_tls_only_bucket_accepts_objects_and_a_deny_all_bucket_refuses_them(st
         s3.put_object(Bucket=BUCKET, Key="other.zip", Body=b"zip")
 
 
-ENDPOINT_TEMPLATE = {
-    "Resources": {
-        "Model": {
-            "Type": "AWS::SageMaker::Model",
-            "Properties": {
-                "ModelName": "abalone-staging-model",
-                "ExecutionRoleArn": "arn:aws:iam::123456789012:role/service-role/ExecutionRole",
-                "PrimaryContainer": {"Image": "123.dkr.ecr.us-east-1.amazonaws.com/xgboost:1"},
-            },
-        },
-        "EndpointConfig": {
-            "Type": "AWS::SageMaker::EndpointConfig",
-            "Properties": {
-                "EndpointConfigName": "abalone-staging-config",
-                "ProductionVariants": [
-                    {
-                        "ModelName": {"Fn::GetAtt": ["Model", "ModelName"]},
-                        "VariantName": "AllTraffic",
-                        "InitialInstanceCount": 1,
-                        "InstanceType": "ml.m5.large",
-                        "InitialVariantWeight": 1,
-                    }
-                ],
-            },
-        },
-        "Endpoint": {
-            "Type": "AWS::SageMaker::Endpoint",
-            "Properties": {
-                "EndpointName": {"Fn::Sub": "${AWS::StackName}-endpoint"},
-                "EndpointConfigName": {"Fn::GetAtt": ["EndpointConfig", "EndpointConfigName"]},
+def endpoint_template(image: object, endpoint_name: object, **names: str) -> dict:
+    """A Model, its EndpointConfig and Endpoint as the deploy seed declares them; ``names`` adds ``ModelName``
+    and ``EndpointConfigName`` properties where given."""
+    model = {"ExecutionRoleArn": "arn:aws:iam::123456789012:role/service-role/ExecutionRole"}
+    model["PrimaryContainer"] = {"Image": image}
+    variant = {
+        "ModelName": {"Fn::GetAtt": ["Model", "ModelName"]},
+        "VariantName": "AllTraffic",
+        "InitialInstanceCount": 1,
+        "InstanceType": "ml.m5.large",
+        "InitialVariantWeight": 1,
+    }
+    config: dict = {"ProductionVariants": [variant]}
+    if "ModelName" in names:
+        model["ModelName"] = names["ModelName"]
+    if "EndpointConfigName" in names:
+        config["EndpointConfigName"] = names["EndpointConfigName"]
+    return {
+        "Parameters": {"Image": {"Type": "String", "Default": "xgboost:1"}},
+        "Resources": {
+            "Model": {"Type": "AWS::SageMaker::Model", "Properties": model},
+            "EndpointConfig": {"Type": "AWS::SageMaker::EndpointConfig", "Properties": config},
+            "Endpoint": {
+                "Type": "AWS::SageMaker::Endpoint",
+                "Properties": {
+                    "EndpointName": endpoint_name,
+                    "EndpointConfigName": {"Fn::GetAtt": ["EndpointConfig", "EndpointConfigName"]},
+                },
             },
         },
     }
-}
 
 
 def test_sagemaker_resources_take_the_names_the_template_gives(standin) -> None:
     cfn, sagemaker = standin.client("cloudformation"), standin.client("sagemaker")
-    cfn.create_stack(StackName="abalone-staging", TemplateBody=json.dumps(ENDPOINT_TEMPLATE))
+    template = endpoint_template(
+        {"Ref": "Image"},
+        {"Fn::Sub": "${AWS::StackName}-endpoint"},
+        ModelName="abalone-staging-model",
+        EndpointConfigName="abalone-staging-config",
+    )
+    cfn.create_stack(StackName="abalone-staging", TemplateBody=json.dumps(template))
     cfn.get_waiter("stack_create_complete").wait(StackName="abalone-staging", WaiterConfig={"Delay": 1})
     endpoint = sagemaker.describe_endpoint(EndpointName="abalone-staging-endpoint")
     assert endpoint["EndpointConfigName"] == "abalone-staging-config"
     config = sagemaker.describe_endpoint_config(EndpointConfigName="abalone-staging-config")
     assert config["ProductionVariants"][0]["ModelName"] == "abalone-staging-model"
-
-
-UPDATABLE = {
-    "Parameters": {"Image": {"Type": "String"}},
-    "Resources": {
-        "Model": {
-            "Type": "AWS::SageMaker::Model",
-            "Properties": {
-                "ExecutionRoleArn": "arn:aws:iam::123456789012:role/service-role/ExecutionRole",
-                "PrimaryContainer": {"Image": {"Ref": "Image"}},
-            },
-        },
-        "EndpointConfig": {
-            "Type": "AWS::SageMaker::EndpointConfig",
-            "Properties": {
-                "ProductionVariants": [
-                    {
-                        "ModelName": {"Fn::GetAtt": ["Model", "ModelName"]},
-                        "VariantName": "AllTraffic",
-                        "InitialInstanceCount": 1,
-                        "InstanceType": "ml.m5.large",
-                        "InitialVariantWeight": 1,
-                    }
-                ],
-            },
-        },
-        "Endpoint": {
-            "Type": "AWS::SageMaker::Endpoint",
-            "Properties": {
-                "EndpointName": "abalone-staging",
-                "EndpointConfigName": {"Fn::GetAtt": ["EndpointConfig", "EndpointConfigName"]},
-            },
-        },
-    },
-}
 
 
 def served_model(sagemaker) -> dict:
@@ -159,7 +127,7 @@ def served_model(sagemaker) -> dict:
 def test_an_update_that_replaces_the_model_moves_the_endpoint_to_it(standin) -> None:
     cfn, sagemaker = standin.client("cloudformation"), standin.client("sagemaker")
     waiter = {"Delay": 1}
-    body = json.dumps(UPDATABLE)
+    body = json.dumps(endpoint_template({"Ref": "Image"}, "abalone-staging"))
     cfn.create_stack(
         StackName="deploy", TemplateBody=body, Parameters=[{"ParameterKey": "Image", "ParameterValue": "v1"}]
     )
