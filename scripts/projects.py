@@ -91,6 +91,13 @@ def describe(sagemaker: Any, name: str) -> dict[str, Any]:
         raise
 
 
+def _existing(sagemaker: Any, name: str) -> dict[str, Any] | None:
+    try:
+        return describe(sagemaker, name)
+    except NotFound:
+        return None
+
+
 def project_names(sagemaker: Any, name: str) -> Names:
     return Names(name, describe(sagemaker, name)["ProjectId"])
 
@@ -285,16 +292,27 @@ def create_project(
     values = parameters_for(template, repos, explicit)
     validate(template, name, values)
     sagemaker = aws.client("sagemaker")
-    created = sagemaker.create_project(
-        ProjectName=name,
-        ProjectDescription="MLOps with third-party Git repositories (sm-mlops)",
-        ServiceCatalogProvisioningDetails={
-            "ProductId": product_id,
-            "ProvisioningArtifactId": artifact_id,
-            "ProvisioningParameters": _provisioning_parameters(values),
-        },
-    )
-    progress(f"  project {name}: id {created['ProjectId']}")
+    existing = _existing(sagemaker, name)
+    if existing is None:
+        created = sagemaker.create_project(
+            ProjectName=name,
+            ProjectDescription="MLOps with third-party Git repositories (sm-mlops)",
+            ServiceCatalogProvisioningDetails={
+                "ProductId": product_id,
+                "ProvisioningArtifactId": artifact_id,
+                "ProvisioningParameters": _provisioning_parameters(values),
+            },
+        )
+        progress(f"  project {name}: id {created['ProjectId']}")
+    elif existing["ProjectStatus"] in ("Pending", "CreateInProgress", "CreateCompleted"):
+        # Running the command again finishes the job: it follows a creation under way, or reports it done.
+        progress(f"  project {name}: exists ({existing['ProjectId']}, {existing['ProjectStatus']})")
+    else:
+        raise CommandError(
+            f"project {name} already exists with status {existing['ProjectStatus']}",
+            field="ProjectName",
+            fix=f"`sm-mlops project delete {name}` first (or choose another name), then create it again",
+        )
     project = (
         follow(aws, name, "CreateCompleted", "CreateFailed", waiter=waiter)
         if wait

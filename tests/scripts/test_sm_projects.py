@@ -10,7 +10,7 @@ from botocore.stub import Stubber
 from sm_fakes import ACCOUNT, STUDIO_ROLE, World
 
 from scripts import cleanup, cli, models, projects
-from scripts.common import BadInput, NotFound
+from scripts.common import BadInput, CommandError, NotFound
 from scripts.projects import Names, RepoOptions
 from scripts.servicecatalog import RegisterOptions, register, render_variant
 
@@ -100,6 +100,26 @@ def test_good_parameters_reach_create_project_in_the_v1_form(world: World, v1: P
     assert values["ModelBuildCodeRepositoryUrl"] == "https://github.com/acme/abalone-build.git"
     assert values["ModelDeployCodeRepositoryIsSeedcodeRequired"] == "true"
     assert values["ModelBuildCodeRepositoryCodestarConnectionArn"] == CONNECTION
+
+
+def test_creating_again_reports_the_project_instead_of_failing(world: World, v1: Path) -> None:
+    product = registered(world, v1)
+    values = projects.parameters_for(projects.parse_template(v1.read_bytes()), REPOS, {})
+    world.projects.add("abalone", "p-aaaaaaaaaaaa", product, world.sc.artifacts[product][0]["Id"], values)
+    result = projects.create_project(world.aws, "abalone", product, REPOS, {})
+    assert (result["id"], result["status"]) == ("p-aaaaaaaaaaaa", "CreateCompleted")
+    assert "CreateProject" not in world.projects.calls
+
+
+def test_creating_over_a_failed_project_says_to_delete_it_first(world: World, v1: Path) -> None:
+    product = registered(world, v1)
+    values = projects.parameters_for(projects.parse_template(v1.read_bytes()), REPOS, {})
+    world.projects.add("abalone", "p-aaaaaaaaaaaa", product, world.sc.artifacts[product][0]["Id"], values)
+    world.projects.projects["abalone"]["ProjectStatus"] = "CreateFailed"
+    with pytest.raises(CommandError) as caught:
+        projects.create_project(world.aws, "abalone", product, REPOS, {})
+    assert "CreateFailed" in str(caught.value) and "project delete abalone" in str(caught.value.fix)
+    assert "CreateProject" not in world.projects.calls
 
 
 def test_a_bad_project_name_exits_2_before_any_call(world: World, capsys: pytest.CaptureFixture[str]) -> None:
