@@ -7,11 +7,22 @@ group), last the retained bucket with every object version. Only names carrying 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from scripts.common import Aws, CommandError, Waiter, error_code, is_not_found, paginate, progress
+from scripts.common import (
+    Aws,
+    BadInput,
+    CommandError,
+    NotFound,
+    Waiter,
+    error_code,
+    is_not_found,
+    paginate,
+    progress,
+)
 from scripts.projects import Names, describe
 
 
@@ -101,10 +112,50 @@ def empty_bucket(s3: Any, bucket: str) -> int:
     return count
 
 
+PROJECT_ID = re.compile(r"^p-[a-z0-9]{12}$")
+
+
+def project_names_for_delete(aws: Aws, project: str, project_id: str | None) -> Names:
+    """The project's names from SageMaker, or from ``project_id`` once the project itself is gone.
+
+    A delete that stopped half-way (the project deleted, its bucket not) is finished by running it again with
+    the id the leftovers are named by.
+    """
+    if project_id is not None and not PROJECT_ID.match(project_id):
+        raise BadInput(
+            f"{project_id!r} is not a project id",
+            field="--project-id",
+            fix="give p- and 12 lowercase letters or digits, as in the bucket name sagemaker-project-<id>",
+        )
+    try:
+        found = describe(aws.client("sagemaker"), project)["ProjectId"]
+    except NotFound as error:
+        if project_id is None:
+            raise NotFound(
+                f"project {project!r} does not exist",
+                field="ProjectName",
+                fix="if its resources remain after a delete that stopped half-way, run this again with "
+                "--project-id p-... (the id in the bucket name sagemaker-project-<id>)",
+            ) from error
+        return Names(project, project_id)
+    if project_id is not None and project_id != found:
+        raise BadInput(
+            f"project {project} has id {found}, not {project_id}",
+            field="--project-id",
+            fix=f"leave --project-id out, or give {found}",
+        )
+    return Names(project, found)
+
+
 def delete_project(
-    aws: Aws, project: str, *, dry_run: bool = False, waiter_timeout: float = 1800.0
+    aws: Aws,
+    project: str,
+    *,
+    project_id: str | None = None,
+    dry_run: bool = False,
+    waiter_timeout: float = 1800.0,
 ) -> list[dict[str, str]]:
-    names = Names(project, describe(aws.client("sagemaker"), project)["ProjectId"])
+    names = project_names_for_delete(aws, project, project_id)
     rows = plan_delete(aws, names)
     if dry_run:
         return [{**row, "action": "would delete"} for row in rows]

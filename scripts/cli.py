@@ -140,7 +140,7 @@ def cmd_project_status(aws: Aws, args: argparse.Namespace) -> Any:
 
 
 def cmd_project_delete(aws: Aws, args: argparse.Namespace) -> Any:
-    return cleanup.delete_project(aws, args.name, dry_run=args.dry_run)
+    return cleanup.delete_project(aws, args.name, project_id=args.project_id, dry_run=args.dry_run)
 
 
 def cmd_model_approve(aws: Aws, args: argparse.Namespace) -> Any:
@@ -254,6 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
     c = psub.add_parser("delete", help="delete everything the project made")
     c.add_argument("name")
     c.add_argument("--dry-run", action="store_true", help="list what would be deleted")
+    c.add_argument(
+        "--project-id",
+        help="finish a delete that stopped after the project itself was gone (the id its leftovers carry)",
+    )
     c.set_defaults(handler=cmd_project_delete)
 
     p = sub.add_parser("model", help="step 4")

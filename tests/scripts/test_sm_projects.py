@@ -216,6 +216,26 @@ def test_delete_removes_exactly_the_project_and_nothing_of_its_neighbour(world: 
         cleanup.delete_project(world.aws, "abalone")
 
 
+def test_a_delete_that_stopped_half_way_is_finished_with_the_project_id(world: World) -> None:
+    names = Names("abalone", "p-aaaaaaaaaaaa")
+    make_project_resources(world, names)
+    del world.projects.projects["abalone"]  # the project went; its pipeline, models and bucket did not
+    with pytest.raises(NotFound) as caught:
+        cleanup.delete_project(world.aws, "abalone")
+    assert "--project-id" in str(caught.value.fix)
+    with pytest.raises(BadInput, match="not a project id"):
+        cleanup.delete_project(world.aws, "abalone", project_id="sagemaker-project-p-aaaaaaaaaaaa")
+    rows = cleanup.delete_project(world.aws, "abalone", project_id=names.id)
+    assert "project" not in {r["kind"] for r in rows} and "bucket" in {r["kind"] for r in rows}
+    assert existing(world, names) == set()
+
+
+def test_a_project_id_that_is_not_the_projects_is_refused(world: World) -> None:
+    make_project_resources(world, Names("abalone", "p-aaaaaaaaaaaa"))
+    with pytest.raises(BadInput, match="has id p-aaaaaaaaaaaa"):
+        cleanup.delete_project(world.aws, "abalone", project_id="p-bbbbbbbbbbbb")
+
+
 def test_delete_refuses_a_resource_not_named_for_the_project() -> None:
     with pytest.raises(Exception, match="refusing"):
         cleanup._refuse_foreign(Names("abalone", "p-aaaaaaaaaaaa"), "sagemaker-project-p-bbbbbbbbbbbb")
