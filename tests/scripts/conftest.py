@@ -21,9 +21,11 @@ from sm_fakes import (
 
 import standin.moto_fixes  # noqa: F401 - moto then evaluates bucket policy conditions as AWS does
 from scripts.common import Aws
+from scripts.servicecatalog import render_variant
 from seeding import assets
 
 _ASSETS: dict[str, Any] = {}
+_RENDERED: list[bytes] = []
 _BUILD_ASSETS = assets.build_assets
 
 
@@ -50,3 +52,13 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
         install(session, "sagemaker", projects.handle, only=FakeProjects.OPERATIONS)
         install(session, "sagemaker", moto_model_registry_delete, only=MODEL_REGISTRY_DELETES)
         yield World(Aws(session), sc, projects)
+
+
+@pytest.fixture
+def v1(tmp_path: Path) -> Path:
+    """The v1 variant rendered now (so its seed keys are the current seed code's, as `register --render`)."""
+    if not _RENDERED:
+        _RENDERED.append(render_variant("mlops-third-party-git-v1"))
+    path = tmp_path / "mlops-third-party-git-v1.yaml"
+    path.write_bytes(_RENDERED[0])
+    return path

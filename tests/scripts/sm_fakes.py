@@ -304,3 +304,7 @@ class World:
     aws: Any
     sc: FakeServiceCatalog
     projects: FakeProjects
+
+
+def no_sleep(seconds: float) -> None:
+    """Stands for time.sleep where a test retries and must not wait."""

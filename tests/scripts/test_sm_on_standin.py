@@ -7,32 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sm_fakes import no_sleep
 
 from scripts import cleanup, projects, servicecatalog
 from scripts.common import Aws, BadInput, CommandError, Waiter
 from scripts.iam_roles import ensure_roles
 from scripts.projects import Names, RepoOptions
-from scripts.servicecatalog import RegisterOptions, register, render_variant
+from scripts.servicecatalog import RegisterOptions, register
 
-_RENDERED: list[bytes] = []
 STUDIO_ROLE_NAME = "AmazonSageMaker-ExecutionRole-test"
-
-
-def no_sleep(seconds: float) -> None:
-    pass
 
 
 def fast() -> Waiter:
     return Waiter("the project", timeout=120, interval=0.3, max_interval=1.0)
-
-
-@pytest.fixture
-def v1(tmp_path: Path) -> Path:
-    if not _RENDERED:
-        _RENDERED.append(render_variant("mlops-third-party-git-v1"))
-    path = tmp_path / "mlops-third-party-git-v1.yaml"
-    path.write_bytes(_RENDERED[0])
-    return path
 
 
 @pytest.fixture

@@ -7,34 +7,17 @@ from pathlib import Path
 
 import pytest
 from botocore.stub import Stubber
-from sm_fakes import ACCOUNT, STUDIO_ROLE, World
+from sm_fakes import ACCOUNT, STUDIO_ROLE, World, no_sleep
 
 from scripts import cleanup, cli, models, projects
 from scripts.common import BadInput, CommandError, NotFound
 from scripts.projects import Names, RepoOptions
-from scripts.servicecatalog import RegisterOptions, register, render_variant
-
-_RENDERED: list[bytes] = []
-
-
-@pytest.fixture
-def v1(tmp_path: Path) -> Path:
-    """The v1 variant rendered now (so its seed keys are the current seed code's, as `register --render`)."""
-    if not _RENDERED:
-        _RENDERED.append(render_variant("mlops-third-party-git-v1"))
-    path = tmp_path / "mlops-third-party-git-v1.yaml"
-    path.write_bytes(_RENDERED[0])
-    return path
-
+from scripts.servicecatalog import RegisterOptions, register
 
 CONNECTION = (
     f"arn:aws:codestar-connections:us-east-1:{ACCOUNT}:connection/0a1b2c3d-1111-2222-3333-444455556666"
 )
 PIPELINE_DEFINITION = json.dumps({"Version": "2020-12-01", "Parameters": [], "Steps": []})
-
-
-def no_sleep(seconds: float) -> None:
-    pass
 
 
 def registered(world: World, template: Path) -> str:

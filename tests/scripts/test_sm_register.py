@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sm_fakes import ACCOUNT, REGION, STUDIO_ROLE, World
+from sm_fakes import ACCOUNT, REGION, STUDIO_ROLE, World, no_sleep
 
 from scripts import servicecatalog
 from scripts.common import CommandError, NotFound
@@ -50,10 +50,6 @@ def snapshot(world: World) -> dict[str, object]:
         "constraints": len(sc.constraints),
         "principals": sum(len(p) for p in sc.principals.values()),
     }
-
-
-def no_sleep(seconds: float) -> None:
-    pass
 
 
 def test_three_runs_give_one_portfolio_one_product_one_version(world: World, template: Path) -> None:
