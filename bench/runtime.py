@@ -14,20 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from standin.testing import pipeline_runs, settled_runs, wait_for
+
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "templates" / "mlops-third-party-git-v1.yaml"
 NAME, PROJECT_ID = "bench", "p-bench1234567"
 PREFIX = f"sagemaker-{NAME}-{PROJECT_ID}"
-
-
-def _wait(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise TimeoutError(f"{what} did not happen within {timeout:.0f} s")
 
 
 def _provision(standin: Any) -> None:
@@ -37,7 +29,7 @@ def _provision(standin: Any) -> None:
     assets = {asset.key: asset.data for asset in build_assets().values()}
     start_project_stack(standin, TEMPLATE.read_text(), assets, "SC-bench", NAME, PROJECT_ID)
     cfn = standin.client("cloudformation")
-    status = _wait(
+    status = wait_for(
         lambda: (
             (s := cfn.describe_stacks(StackName="SC-bench")["Stacks"][0]["StackStatus"]).endswith("COMPLETE")
             and s
@@ -49,15 +41,6 @@ def _provision(standin: Any) -> None:
         raise RuntimeError(f"the project stack ended {status}")
 
 
-def _runs(cp: Any, pipeline: str) -> list[dict]:
-    return cp.list_pipeline_executions(pipelineName=pipeline)["pipelineExecutionSummaries"]
-
-
-def _settled(cp: Any, pipeline: str) -> list[dict] | None:
-    runs = _runs(cp, pipeline)
-    return runs if runs and all(r["status"] not in ("InProgress", "Stopping") for r in runs) else None
-
-
 def _seconds(run: dict) -> float:
     return (run["lastUpdateTime"] - run["startTime"]).total_seconds()
 
@@ -66,10 +49,10 @@ def _deploy(standin: Any, package_arn: str) -> float:
     """Approve `package_arn`, answer the manual approval at once; seconds from approval to the end."""
     cp, sm = standin.client("codepipeline"), standin.client("sagemaker")
     pipeline = f"{PREFIX}-modeldeploy"
-    before = len(_runs(cp, pipeline))
+    before = len(pipeline_runs(cp, pipeline))
     began = time.perf_counter()
     sm.update_model_package(ModelPackageArn=package_arn, ModelApprovalStatus="Approved")
-    _wait(lambda: len(_runs(cp, pipeline)) > before, 60, "the deployment to start")
+    wait_for(lambda: len(pipeline_runs(cp, pipeline)) > before, 60, "the deployment to start")
 
     def token() -> str | None:
         state = cp.get_pipeline_state(name=pipeline)
@@ -78,11 +61,13 @@ def _deploy(standin: Any, package_arn: str) -> float:
                 latest = action.get("latestExecution", {})
                 if action["actionName"] == "ApproveDeployment" and latest.get("status") == "InProgress":
                     return latest.get("token")
-        if _runs(cp, pipeline)[0]["status"] == "Failed":
-            raise RuntimeError(f"the deployment failed: {_runs(cp, pipeline)[0].get('statusSummary')}")
+        if pipeline_runs(cp, pipeline)[0]["status"] == "Failed":
+            raise RuntimeError(
+                f"the deployment failed: {pipeline_runs(cp, pipeline)[0].get('statusSummary')}"
+            )
         return None
 
-    answer = _wait(token, 900, "the manual approval")
+    answer = wait_for(token, 900, "the manual approval")
     cp.put_approval_result(
         pipelineName=pipeline,
         stageName="DeployStaging",
@@ -90,7 +75,7 @@ def _deploy(standin: Any, package_arn: str) -> float:
         result={"summary": "bench", "status": "Approved"},
         token=answer,
     )
-    final = _wait(lambda: _settled(cp, pipeline), 600, "the deployment to end")
+    final = wait_for(lambda: settled_runs(cp, pipeline), 600, "the deployment to end")
     if final[0]["status"] != "Succeeded":
         raise RuntimeError(f"the deployment ended {final[0]['status']}: {final[0].get('statusSummary')}")
     return time.perf_counter() - began
@@ -121,7 +106,7 @@ def run() -> list[tuple[str, str]]:
             return time.perf_counter() - began
 
         def first_build() -> float:
-            runs = _wait(lambda: _settled(cp, build), 1200, "the first model build")
+            runs = wait_for(lambda: settled_runs(cp, build), 1200, "the first model build")
             first = next((r for r in reversed(runs) if r["status"] == "Succeeded"), None)
             if first is None:
                 raise RuntimeError(f"no model build succeeded: {[r.get('statusSummary') for r in runs]}")
@@ -130,8 +115,8 @@ def run() -> list[tuple[str, str]]:
         def second_build() -> float:
             began = time.perf_counter()
             cp.start_pipeline_execution(name=build)
-            second = _wait(
-                lambda: (r := _runs(cp, build)[0])["status"] not in ("InProgress", "Stopping") and r,
+            second = wait_for(
+                lambda: (r := pipeline_runs(cp, build)[0])["status"] not in ("InProgress", "Stopping") and r,
                 900,
                 "2nd",
             )
@@ -149,7 +134,7 @@ def run() -> list[tuple[str, str]]:
             return rows
         _timed(rows, "model build execution, first (cold build env)", first_build)
         _timed(rows, "model build execution, second (cached env)", second_build)
-        _wait(lambda: _settled(cp, f"{PREFIX}-modeldeploy"), 600, "the deploy pipeline's first runs")
+        wait_for(lambda: settled_runs(cp, f"{PREFIX}-modeldeploy"), 600, "the deploy pipeline's first runs")
         if packages():
             _timed(
                 rows, "deployment, first (approval → prod, cold env)", lambda: _deploy(standin, packages()[0])

@@ -8,8 +8,11 @@ stand-in imports nothing of the project but the validator), keyed by the object 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # The Studio service roles the template's default family refers to, and the services that assume them.
 SERVICE_ROLE_PREFIX = "AmazonSageMakerServiceCatalogProducts"
@@ -84,3 +87,27 @@ def start_project_stack(
         TemplateBody=template,
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
     )
+
+
+def wait_for(
+    predicate: Callable[[], T], timeout: float = 60.0, what: str = "the condition", interval: float = 0.1
+) -> T:
+    """Poll ``predicate`` until it returns something truthy and return it; AssertionError at ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def pipeline_runs(codepipeline: Any, pipeline: str) -> list[dict]:
+    """A pipeline's executions, newest first."""
+    return list(codepipeline.list_pipeline_executions(pipelineName=pipeline)["pipelineExecutionSummaries"])
+
+
+def settled_runs(codepipeline: Any, pipeline: str) -> list[dict] | None:
+    """The executions once there is at least one and none is running, else None."""
+    runs = pipeline_runs(codepipeline, pipeline)
+    return runs if runs and all(r["status"] not in ("InProgress", "Stopping") for r in runs) else None

@@ -14,6 +14,7 @@ import pytest
 
 from standin.runtime import events as runtime_events
 from standin.runtime import install as install_runtime
+from standin.testing import wait_for
 
 REPO = "octo/deploy"
 ROLE_TRUST = {
@@ -76,16 +77,6 @@ def push_files(standin, tmp_path: Path, files: dict[str, str], message: str) -> 
     git(work, "commit", "--quiet", "-m", message)
     git(work, "push", "--quiet", "origin", "HEAD:main")
     return git(work, "rev-parse", "HEAD").strip()
-
-
-def wait_for(predicate, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def cfn_action(name: str, stage: str, mode: str, run_order: int = 1) -> dict:

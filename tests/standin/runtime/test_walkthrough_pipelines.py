@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 from standin.runtime import install as install_runtime
-from standin.testing import start_project_stack
+from standin.testing import pipeline_runs as executions
+from standin.testing import settled_runs as settled
+from standin.testing import start_project_stack, wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "templates" / "mlops-third-party-git-v1.yaml"
@@ -34,25 +36,6 @@ pytestmark = [
         reason="the rendered template or the model build seed is not there yet",
     ),
 ]
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-def executions(cp, pipeline: str) -> list[dict]:
-    return cp.list_pipeline_executions(pipelineName=pipeline)["pipelineExecutionSummaries"]
-
-
-def settled(cp, pipeline: str) -> list[dict] | None:
-    runs = executions(cp, pipeline)
-    return runs if runs and all(r["status"] not in ("InProgress", "Stopping") for r in runs) else None
 
 
 def state_reasons(cp, pipeline: str) -> list[str]:
