@@ -12,6 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from generator.validation import PROJECT_ID
 from scripts.common import (
     Aws,
     BadInput,
@@ -112,20 +113,17 @@ def empty_bucket(s3: Any, bucket: str) -> int:
     return count
 
 
-PROJECT_ID = re.compile(r"^p-[a-z0-9]{12}$")
-
-
 def project_names_for_delete(aws: Aws, project: str, project_id: str | None) -> Names:
     """The project's names from SageMaker, or from ``project_id`` once the project itself is gone.
 
     A delete that stopped half-way (the project deleted, its bucket not) is finished by running it again with
     the id the leftovers are named by.
     """
-    if project_id is not None and not PROJECT_ID.match(project_id):
+    if project_id is not None and not re.fullmatch(PROJECT_ID.pattern, project_id):
         raise BadInput(
             f"{project_id!r} is not a project id",
             field="--project-id",
-            fix="give p- and 12 lowercase letters or digits, as in the bucket name sagemaker-project-<id>",
+            fix=f"give {PROJECT_ID.description.split(' (')[0]}, as in the bucket name sagemaker-project-<id>",
         )
     try:
         found = describe(aws.client("sagemaker"), project)["ProjectId"]
