@@ -277,24 +277,28 @@ def install(
 MODEL_REGISTRY_DELETES = {"DeleteModelPackage", "DeleteModelPackageGroup"}
 
 
-def moto_model_registry_delete(operation: str, params: dict[str, Any]) -> dict[str, Any]:
-    """DeleteModelPackage(Group), which moto 5.2.5 lacks, done on moto's own SageMaker backend."""
-    from moto.backends import get_backend
+class _MotoContext:
+    """What the stand-in's handlers read of their request context: moto's backends of the test account."""
 
-    backend = get_backend("sagemaker")["123456789012"]["us-east-1"]
-    if operation == "DeleteModelPackageGroup":
-        name = params["ModelPackageGroupName"]
-        if any(p.model_package_group_name == name for p in backend.model_packages.values()):
-            raise FakeError("ConflictException", f"group {name} still holds model packages")
-        if backend.model_package_groups.pop(name, None) is None:
-            raise FakeError("ValidationException", f"model package group {name} does not exist")
-        return {}
-    arn = backend.model_package_name_mapping.pop(params["ModelPackageName"], None)
-    if arn is None or arn not in backend.model_packages:
-        raise FakeError("ValidationException", f"model package {params['ModelPackageName']} does not exist")
-    package = backend.model_packages.pop(arn)
-    backend.model_package_name_mapping.pop(package.model_package_name, None)
-    return {}
+    def backend(self, service: str) -> Any:
+        from moto.backends import get_backend
+
+        return get_backend(service)["123456789012"]["us-east-1"]  # type: ignore[call-overload]
+
+
+def moto_model_registry_delete(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    """DeleteModelPackage(Group), which moto 5.2.5 lacks: the stand-in's own handlers, on moto's backend."""
+    from standin.dispatch import AwsError
+    from standin.services import model_registry
+
+    handler = {
+        "DeleteModelPackage": model_registry.delete_model_package,
+        "DeleteModelPackageGroup": model_registry.delete_model_package_group,
+    }[operation]
+    try:
+        return handler(_MotoContext(), params)  # type: ignore[arg-type]
+    except AwsError as error:
+        raise FakeError(error.code, error.message, error.status) from error
 
 
 @dataclass
