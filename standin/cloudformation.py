@@ -813,6 +813,19 @@ def _prepare_stack(
     return stack
 
 
+def _propagate_stack_tags(stack: Stack, resource_type: str, physical: str) -> None:
+    """CloudFormation copies the stack's tags to the resources it creates (a project's bucket carries
+    `sagemaker:project-name`/`-id` that way); the resource's own tags win. Modelled for S3 buckets."""
+    if resource_type != "AWS::S3::Bucket" or not stack.tags:
+        return
+    from moto.s3.models import s3_backends
+    from moto.utilities.utils import get_partition
+
+    s3 = s3_backends[stack.account_id][get_partition(stack.region_name)]
+    own = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(physical).get("Tags", [])}
+    s3.put_bucket_tagging(physical, {**dict(stack.tags), **own})
+
+
 def _create_resources(stack: Stack, disable_rollback: bool) -> None:
     _ENGINE.stack_id = stack.stack_id
     resources = stack.template_dict.get("Resources") or {}
@@ -842,6 +855,7 @@ def _create_resources(stack: Stack, disable_rollback: bool) -> None:
             instance.cf_resource_type = resource_type
             instance.logical_resource_id = logical_id
             physical = str(getattr(instance, "physical_resource_id", "") or "")
+            _propagate_stack_tags(stack, resource_type, physical)
             _event(stack, logical_id, physical, resource_type, "CREATE_COMPLETE")
         if failed is None:
             backend = cloudformation_backends[stack.account_id][stack.region_name]

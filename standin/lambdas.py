@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from standin import footprints
+
 _INVOKE_LOCK = threading.RLock()
 
 
@@ -105,6 +107,7 @@ def invoke(
         os.environ.update(environment)
         # A default session made earlier in this process caches another region and credentials.
         boto3.DEFAULT_SESSION = None
+        footprints.function_invoked(account_id, region, fn.function_name, context.log_stream_name)
         try:
             handler = load_handler(fn.code_bytes, fn.handler, label)
             return handler(dict(event), context)

@@ -13,8 +13,10 @@ from typing import Any
 from moto.cloudformation import parsing
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.s3.models import FakeBucket
+from moto.sagemaker import exceptions as sagemaker_exceptions
 from moto.sagemaker import models as sagemaker_models
 
+from standin import footprints
 from standin.cloudformation import creation_order, references
 
 # The request context the stand-in answers for: it stands for AWS's HTTPS endpoints, so every request
@@ -101,6 +103,33 @@ def _diff_with_dependents(
     return actions
 
 
+# AWS starts an endpoint's containers, which log to `/aws/sagemaker/Endpoints/<name>`; moto makes no group.
+_CREATE_ENDPOINT = sagemaker_models.SageMakerModelBackend.create_endpoint
+
+
+def _create_endpoint_with_logs(
+    self: sagemaker_models.SageMakerModelBackend,
+    endpoint_name: str,
+    endpoint_config_name: str,
+    tags: list[dict[str, str]],
+) -> Any:
+    endpoint = _CREATE_ENDPOINT(self, endpoint_name, endpoint_config_name, tags)
+    footprints.endpoint_created(self.account_id, self.region_name, endpoint_name)
+    return endpoint
+
+
+# SageMaker answers DescribeExperiment on a missing experiment with ResourceNotFound; moto's raises KeyError.
+_DESCRIBE_EXPERIMENT = sagemaker_models.SageMakerModelBackend.describe_experiment
+
+
+def _describe_experiment(self: sagemaker_models.SageMakerModelBackend, experiment_name: str) -> Any:
+    if experiment_name not in self.experiments:
+        where = f"{self.partition}:sagemaker:{self.region_name}:{self.account_id}"
+        arn = f"arn:{where}:experiment/{experiment_name}"
+        raise sagemaker_exceptions.ResourceNotFound(message=f"Experiment '{arn}' does not exist.")
+    return _DESCRIBE_EXPERIMENT(self, experiment_name)
+
+
 def apply() -> None:
     """Apply every correction (idempotent)."""
     FakeBucket.get_permission = _get_permission  # type: ignore[method-assign]
@@ -108,6 +137,8 @@ def apply() -> None:
         model.cloudformation_name_type = staticmethod(lambda prop=prop: prop)  # type: ignore[method-assign]
     parsing.get_name_type_map.cache_clear()
     parsing.ResourceMap.build_resource_diff = _diff_with_dependents  # type: ignore[method-assign]
+    sagemaker_models.SageMakerModelBackend.create_endpoint = _create_endpoint_with_logs  # type: ignore[method-assign]
+    sagemaker_models.SageMakerModelBackend.describe_experiment = _describe_experiment  # type: ignore[method-assign]
 
 
 apply()

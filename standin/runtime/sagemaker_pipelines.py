@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from standin import footprints
 from standin.runtime import s3util
 
 SUPPORTED_VERSION = "2020-12-01"
@@ -342,6 +343,7 @@ class PipelineRun:
         python: str = sys.executable,
         step_timeout: float = 3600.0,
         jobs: dict[str, dict[str, Any]] | None = None,
+        on_job: Callable[[str, str], None] | None = None,
     ):
         version = definition.get("Version")
         if version != SUPPORTED_VERSION:
@@ -357,6 +359,7 @@ class PipelineRun:
         self.python = python
         self.step_timeout = step_timeout
         self.jobs = jobs if jobs is not None else {}
+        self.on_job = on_job or (lambda kind, job: None)
         self.parameters = resolve_parameters(definition, record.parameters)
         self.step_defs: dict[str, dict[str, Any]] = {}
         self.results: dict[str, StepRecord] = {}
@@ -694,6 +697,7 @@ class PipelineRun:
             "PipelineExecutionArn": self.record.arn,
         }
         self.jobs[job] = record
+        self.on_job(kind, job)
         result.metadata = {f"{kind}Job": {"Arn": record[f"{kind}JobArn"]}}
         try:
             yield record
@@ -911,6 +915,7 @@ class PipelinesState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+RUNNING = ("Executing", "Stopping")
 _LIVE_RECORDS: dict[str, ExecutionRecord] = {}
 _LIVE_LOCK = threading.Lock()
 
@@ -1004,8 +1009,16 @@ def start_execution(ctx: Any, params: dict[str, Any]) -> ExecutionRecord:
 
     env = dict(standin.env) if standin is not None else {}
     env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = region
+    account = ctx.account_id
+    footprints.execution_started(account, region, name, record.execution_id)
+
+    def on_job(kind: str, job: str) -> None:
+        footprints.job_started(account, region, record.execution_id, kind, job)
+
     try:
-        run = PipelineRun(definition, record, clients, _workdir(ctx), state.cache, env, jobs=state.jobs)
+        run = PipelineRun(
+            definition, record, clients, _workdir(ctx), state.cache, env, jobs=state.jobs, on_job=on_job
+        )
     except DefinitionError as exc:
         record.status, record.failure_reason = "Failed", str(exc)
         record.done.set()
@@ -1073,6 +1086,24 @@ def register_api() -> None:
 
     operation("sagemaker", "DescribeProcessingJob")(_job_handler("Processing"))
     operation("sagemaker", "DescribeTrainingJob")(_job_handler("Training"))
+
+    @operation("sagemaker", "DeletePipeline")
+    def _delete(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+        name = _pipeline_name(params.get("PipelineName", ""))
+        state = _state(ctx)
+        running = [r for r in state.executions.values() if r.pipeline_name == name and r.status in RUNNING]
+        if running:
+            raise AwsError(
+                "ConflictException",
+                f"Pipeline {name} has running executions ({running[0].arn}); stop them with "
+                "StopPipelineExecution before deleting the pipeline.",
+                400,
+            )
+        answer = ctx.forward_json()
+        with state.lock:  # deleting a pipeline deletes its executions
+            for arn in [a for a, r in state.executions.items() if r.pipeline_name == name]:
+                del state.executions[arn]
+        return answer
 
     @operation("sagemaker", "StopPipelineExecution")
     def _stop(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:

@@ -106,6 +106,9 @@ def test_create_update_delete_run_the_function(standin, resource_type: str) -> N
     # The function's boto3 reached the stand-in, saw its own variables and a running clock.
     assert outputs == {"Url": "calls", "Stage": "staging", "Remaining": "True", "Physical": "seed-Seed"}
     assert json.loads(s3.get_object(Bucket="calls", Key="Create-Seed")["Body"].read())["Mode"] == "ok"
+    (function,) = standin.client("lambda").list_functions()["Functions"]
+    group = f"/aws/lambda/{function['FunctionName']}"  # the function logs where AWS makes it log
+    assert standin.client("logs").describe_log_streams(logGroupName=group)["logStreams"]
 
     cfn.update_stack(
         StackName="seeded",

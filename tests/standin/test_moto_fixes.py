@@ -116,6 +116,10 @@ def test_sagemaker_resources_take_the_names_the_template_gives(standin) -> None:
     assert endpoint["EndpointConfigName"] == "abalone-staging-config"
     config = sagemaker.describe_endpoint_config(EndpointConfigName="abalone-staging-config")
     assert config["ProductionVariants"][0]["ModelName"] == "abalone-staging-model"
+    groups = standin.client("logs").describe_log_groups(logGroupNamePrefix="/aws/sagemaker/Endpoints/")
+    assert [g["logGroupName"] for g in groups["logGroups"]] == [
+        "/aws/sagemaker/Endpoints/abalone-staging-endpoint"
+    ]
 
 
 def served_model(sagemaker) -> dict:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from pipeline_samples import definition, upload_sample
+from pipeline_samples import CLUSTER, definition, upload_sample
 
 ROLE = "arn:aws:iam::123456789012:role/service-role/AmazonSageMakerServiceCatalogProductsUseRole"
 
@@ -115,3 +115,52 @@ def test_a_failing_execution_shows_its_reason_to_the_aws_cli(sm, standin):
 def test_bad_starts_are_refused_with_the_reason(sm, case, kwargs, message):
     with pytest.raises(sm.exceptions.ClientError, match=message):
         sm.start_pipeline_execution(**kwargs)
+
+
+def _sleeping_pipeline(sm, name: str, seconds: float) -> None:
+    step = {
+        "Name": "Nap",
+        "Type": "Processing",
+        "Arguments": {
+            "ProcessingResources": {"ClusterConfig": CLUSTER},
+            "AppSpecification": {
+                "ImageUri": "sklearn",
+                "ContainerEntrypoint": ["python3", "-c", f"import time; time.sleep({seconds})"],
+            },
+            "RoleArn": ROLE,
+        },
+    }
+    body = {"Version": "2020-12-01", "Parameters": [], "Steps": [step]}
+    sm.create_pipeline(PipelineName=name, PipelineDefinition=json.dumps(body), RoleArn=ROLE)
+
+
+def test_a_pipeline_with_a_running_execution_cannot_be_deleted(sm):
+    _sleeping_pipeline(sm, "napping", 3)
+    arn = sm.start_pipeline_execution(PipelineName="napping")["PipelineExecutionArn"]
+    with pytest.raises(sm.exceptions.ConflictException, match="running executions"):
+        sm.delete_pipeline(PipelineName="napping")
+    sm.stop_pipeline_execution(PipelineExecutionArn=arn)
+    assert wait(sm, arn)["PipelineExecutionStatus"] == "Stopped"
+    sm.delete_pipeline(PipelineName="napping")
+    with pytest.raises(sm.exceptions.ResourceNotFound):
+        sm.describe_pipeline_execution(PipelineExecutionArn=arn)
+
+
+def test_an_execution_leaves_its_experiment_trial_and_job_logs(sm, standin):
+    _sleeping_pipeline(sm, "napping", 0)
+    arn = sm.start_pipeline_execution(PipelineName="napping")["PipelineExecutionArn"]
+    wait(sm, arn)
+    execution_id = arn.rsplit("/", 1)[-1]
+    assert sm.describe_experiment(ExperimentName="napping")["ExperimentName"] == "napping"
+    trials = sm.list_trials(ExperimentName="napping")["TrialSummaries"]
+    assert [t["TrialName"] for t in trials] == [execution_id]
+    (step,) = sm.list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
+    job = step["Metadata"]["ProcessingJob"]["Arn"].rsplit("/", 1)[-1]
+    components = sm.list_trial_components(TrialName=execution_id)["TrialComponentSummaries"]
+    assert [c["TrialComponentName"] for c in components] == [f"{job}-aws-processing-job"]
+    streams = standin.client("logs").describe_log_streams(
+        logGroupName="/aws/sagemaker/ProcessingJobs", logStreamNamePrefix=f"{job}/"
+    )["logStreams"]
+    assert len(streams) == 1
+    with pytest.raises(sm.exceptions.ResourceNotFound):
+        sm.describe_experiment(ExperimentName="no-such-experiment")
