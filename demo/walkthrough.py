@@ -184,6 +184,37 @@ def inventory(walk: Walkthrough, name: str, project_id: str, stacks: set[str]) -
         listed = c("sagemaker").list_model_package_groups()["ModelPackageGroupSummaryList"]
         return [g["ModelPackageGroupName"] for g in listed if project_id in g["ModelPackageGroupName"]]
 
+    def log_groups() -> list[str]:
+        groups = c("logs").describe_log_groups()["logGroups"]
+        endpoints = tuple(f"/aws/sagemaker/Endpoints/{name}-{stage}" for stage in ("staging", "prod"))
+        return [
+            g["logGroupName"]
+            for g in groups
+            if project_id in g["logGroupName"] or g["logGroupName"] in endpoints
+        ]
+
+    def job_streams() -> list[str]:  # the walkthrough's stand-in runs no other project's jobs
+        streams = []
+        for group in ("/aws/sagemaker/ProcessingJobs", "/aws/sagemaker/TrainingJobs"):
+            try:
+                listed = c("logs").describe_log_streams(logGroupName=group)["logStreams"]
+            except c("logs").exceptions.ResourceNotFoundException:
+                continue
+            streams += [f"{group}:{s['logStreamName']}" for s in listed]
+        return streams
+
+    def trials() -> list[str]:  # the SageMaker pipeline's executions', in its Experiment
+        experiment = f"sagemaker-{name}-{project_id}"
+        return [
+            t["TrialName"] for t in c("sagemaker").list_trials(ExperimentName=experiment)["TrialSummaries"]
+        ]
+
+    def access_logs() -> list[str]:
+        account, region = c("sts").get_caller_identity()["Account"], c("s3").meta.region_name
+        bucket = f"sagemaker-mlops-assets-{account}-{region}"
+        listed = c("s3").list_object_versions(Bucket=bucket, Prefix=f"access-logs/{project_id}/")
+        return [v["Key"] for v in listed.get("Versions", []) + listed.get("DeleteMarkers", [])]
+
     return {
         "project": _names(project),
         "CloudFormation stack": _names(stacks_now),
@@ -231,6 +262,17 @@ def inventory(walk: Walkthrough, name: str, project_id: str, stacks: set[str]) -
                 if e["EndpointName"].startswith(f"{name}-")
             ]
         ),
+        "log group": _names(log_groups),
+        "job log stream": _names(job_streams),
+        "SageMaker experiment": _names(
+            lambda: [
+                e["ExperimentName"]
+                for e in c("sagemaker").list_experiments()["ExperimentSummaries"]
+                if project_id in e["ExperimentName"]
+            ]
+        ),
+        "SageMaker trial": _names(trials),
+        "access log object": _names(access_logs),
     }
 
 
@@ -507,8 +549,12 @@ def walkthrough(walk: Walkthrough) -> DemoResult:
         result.created = inventory(walk, name, result.project_id, project_stacks)
 
     with walk.step("step 6: delete the project and everything it made"):
-        for row in walk.sm("project", "delete", name):
-            walk.note(f"deleted {row['kind']} {row['name']}")
+        planned = walk.sm("project", "delete", name, "--dry-run")
+        done = walk.sm("project", "delete", name, "--yes")
+        for row in done:
+            walk.note(f"{row['action']} {row['kind']} {row['name']}")
+        if [(r["kind"], r["name"]) for r in done] != [(r["kind"], r["name"]) for r in planned]:
+            raise walk.fail(f"--dry-run planned {planned} but the delete did {done}")
 
     with walk.step("check that nothing of the project is left"):
         deadline = time.monotonic() + 60  # deletions the stand-in finishes in the background

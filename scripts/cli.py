@@ -139,8 +139,34 @@ def cmd_project_status(aws: Aws, args: argparse.Namespace) -> Any:
     return projects.project_status(aws, args.name)
 
 
+def _confirm_delete(name: str, yes: bool) -> Any:
+    """`--yes` answers; on a terminal the user does; otherwise the delete is refused before it starts."""
+
+    def confirm(rows: list[dict[str, str]]) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise BadInput(
+                f"deleting project {name} needs confirmation and there is no terminal to ask on",
+                field="--yes",
+                fix=f"review `sm-mlops project delete {name} --dry-run`, then pass --yes",
+            )
+        for row in rows:
+            progress(f"  will {row['action']} {row['kind']} {row['name']}")
+        answer = input(f"Delete project {name} and the {len(rows)} item(s) above? [y/N] ")
+        return answer.strip().lower() in {"y", "yes"}
+
+    return confirm
+
+
 def cmd_project_delete(aws: Aws, args: argparse.Namespace) -> Any:
-    return cleanup.delete_project(aws, args.name, project_id=args.project_id, dry_run=args.dry_run)
+    return cleanup.delete_project(
+        aws,
+        args.name,
+        project_id=args.project_id,
+        dry_run=args.dry_run,
+        confirm=_confirm_delete(args.name, args.yes),
+    )
 
 
 def cmd_model_approve(aws: Aws, args: argparse.Namespace) -> Any:
@@ -254,6 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     c = psub.add_parser("delete", help="delete everything the project made")
     c.add_argument("name")
     c.add_argument("--dry-run", action="store_true", help="list what would be deleted")
+    c.add_argument(
+        "--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)"
+    )
     c.add_argument(
         "--project-id",
         help="finish a delete that stopped after the project itself was gone (the id its leftovers carry)",

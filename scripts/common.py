@@ -62,7 +62,17 @@ def is_not_found(error: ClientError) -> bool:
     code = error_code(error)
     message = str(error.response.get("Error", {}).get("Message", "")).lower()
     return (
-        code in {"ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket", "404", "NotFound", "NoSuchKey"}
+        code
+        in {
+            "ResourceNotFoundException",
+            "ResourceNotFound",
+            "PipelineNotFoundException",
+            "NoSuchEntity",
+            "NoSuchBucket",
+            "404",
+            "NotFound",
+            "NoSuchKey",
+        }
         or "does not exist" in message
         or "not found" in message
         or "cannot be found" in message

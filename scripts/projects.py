@@ -9,6 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from generator import constants as c
 from scripts.common import (
     Aws,
     BadInput,
@@ -40,37 +41,63 @@ HOURLY_PRICE_USD = {
 
 @dataclass(frozen=True)
 class Names:
-    """Physical names the template and the seed code give a project's resources (REFERENCE §2)."""
+    """Physical names the template and the seed code give a project's resources (generator.constants)."""
 
     name: str
     id: str
 
+    def resolve(self, pattern: str) -> str:
+        """A name pattern of generator.constants with this project's name and id put in."""
+        return pattern.replace(f"${{{c.PROJECT_NAME}}}", self.name).replace(f"${{{c.PROJECT_ID}}}", self.id)
+
     @property
     def prefix(self) -> str:
-        return f"sagemaker-{self.name}-{self.id}"
+        return self.resolve(c.NAME_ID)
 
     @property
     def build_pipeline(self) -> str:
-        return f"{self.prefix}-modelbuild"
+        return self.resolve(c.MODELBUILD_PIPELINE_NAME)
 
     @property
     def deploy_pipeline(self) -> str:
-        return f"{self.prefix}-modeldeploy"
+        return self.resolve(c.MODELDEPLOY_PIPELINE_NAME)
+
+    @property
+    def deploy_rule(self) -> str:
+        return self.resolve(c.DEPLOY_RULE_NAME)
 
     @property
     def sagemaker_pipeline(self) -> str:
-        return self.prefix
+        return self.resolve(c.SAGEMAKER_PIPELINE_NAME)
+
+    @property
+    def experiment(self) -> str:
+        """SageMaker Pipelines names the Experiment of a pipeline's executions after the pipeline."""
+        return self.sagemaker_pipeline
 
     @property
     def model_package_group(self) -> str:
-        return f"{self.name}-{self.id}"
+        return self.resolve(c.MODEL_PACKAGE_GROUP_NAME)
 
     @property
     def bucket(self) -> str:
-        return f"sagemaker-project-{self.id}"
+        return self.resolve(c.BUCKET_NAME)
+
+    @property
+    def access_log_prefix(self) -> str:
+        return self.resolve(c.ACCESS_LOG_PREFIX)
+
+    @property
+    def log_group_prefixes(self) -> tuple[str, ...]:
+        """Log groups of the project's CodeBuild projects and its Lambda function."""
+        return (f"/aws/codebuild/{self.prefix}-", f"/aws/lambda/{self.resolve(c.CHECKIN_LAMBDA_NAME)}")
 
     def deploy_stack(self, stage: str) -> str:
-        return f"{self.prefix}-deploy-{stage}"
+        return self.resolve({"staging": c.STAGING_STACK_NAME, "prod": c.PROD_STACK_NAME}[stage])
+
+    def endpoint(self, stage: str) -> str:
+        """The deploy seed's endpoint name (seedcode/modeldeploy/endpoint-config-template.yml)."""
+        return f"{self.name}-{stage}"
 
 
 def check_project_name(name: str) -> None:
@@ -273,6 +300,22 @@ def follow(aws: Aws, name: str, done: str, failed: str, *, waiter: Waiter | None
     return (waiter or Waiter(f"project {name} to reach {done}")).until(check)
 
 
+def _check_same_request(existing: dict[str, Any], product_id: str, values: dict[str, str]) -> None:
+    details = existing.get("ServiceCatalogProvisioningDetails", {})
+    held = {p["Key"]: p["Value"] for p in details.get("ProvisioningParameters", [])}
+    name = existing["ProjectName"]
+    changed = sorted(k for k in set(held) | set(values) if held.get(k) != values.get(k))
+    if details.get("ProductId") != product_id:
+        changed.insert(0, f"product ({details.get('ProductId')} -> {product_id})")
+    if changed:
+        raise CommandError(
+            f"project {name} already exists with other values for: {', '.join(changed)}",
+            field="ProjectName",
+            fix=f"to change an existing project run `sm-mlops project update {name} --param Name=value`; "
+            f"to create another, choose another name",
+        )
+
+
 def create_project(
     aws: Aws,
     name: str,
@@ -305,7 +348,9 @@ def create_project(
         )
         progress(f"  project {name}: id {created['ProjectId']}")
     elif existing["ProjectStatus"] in ("Pending", "CreateInProgress", "CreateCompleted"):
-        # Running the command again finishes the job: it follows a creation under way, or reports it done.
+        # Running the command again finishes the job: it follows a creation under way, or reports it done;
+        # asked for something else, it refuses rather than report parameters the project does not have.
+        _check_same_request(existing, product_id, values)
         progress(f"  project {name}: exists ({existing['ProjectId']}, {existing['ProjectStatus']})")
     else:
         raise CommandError(

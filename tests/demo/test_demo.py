@@ -24,6 +24,10 @@ EXPECTED_AT_LEAST = {
     "model package group": 1,
     "model version": 2,  # the seed's first run and the walkthrough's edit
     "SageMaker endpoint": 2,  # staging and prod
+    "log group": 7,  # the four CodeBuild projects', the function's and the two endpoints'
+    "job log stream": 3,  # preprocessing, training, evaluation (the second run may reuse cached steps)
+    "SageMaker experiment": 1,  # the SageMaker pipeline's
+    "SageMaker trial": 2,  # one per execution
 }
 
 

@@ -219,11 +219,6 @@ def test_a_project_id_that_is_not_the_projects_is_refused(world: World) -> None:
         cleanup.delete_project(world.aws, "abalone", project_id="p-bbbbbbbbbbbb")
 
 
-def test_delete_refuses_a_resource_not_named_for_the_project() -> None:
-    with pytest.raises(Exception, match="refusing"):
-        cleanup._refuse_foreign(Names("abalone", "p-aaaaaaaaaaaa"), "sagemaker-project-p-bbbbbbbbbbbb")
-
-
 # --- model approve, deploy promote, status ----------------------------------------------------------------
 
 
