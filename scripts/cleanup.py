@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -320,7 +321,7 @@ def empty_bucket(s3: Any, bucket: str, prefix: str = "") -> int:
     return count
 
 
-def _wait_project_gone(aws: Aws, name: str, timeout: float) -> None:
+def _wait_project_gone(aws: Aws, name: str, wait: Waiter) -> None:
     sagemaker = aws.client("sagemaker")
 
     def gone() -> bool | None:
@@ -331,10 +332,10 @@ def _wait_project_gone(aws: Aws, name: str, timeout: float) -> None:
             )
         return True if status in (None, "DeleteCompleted") else None
 
-    Waiter(f"project {name} to be deleted", timeout=timeout).until(gone)
+    replace(wait, what=f"project {name} to be deleted").until(gone)
 
 
-def _stop_sagemaker_execution(sagemaker: Any, arn: str, timeout: float) -> None:
+def _stop_sagemaker_execution(sagemaker: Any, arn: str, wait: Waiter) -> None:
     status = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"]
     if status == "Executing":
         sagemaker.stop_pipeline_execution(PipelineExecutionArn=arn)
@@ -343,7 +344,7 @@ def _stop_sagemaker_execution(sagemaker: Any, arn: str, timeout: float) -> None:
         now = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"]
         return None if now in RUNNING_SAGEMAKER else True
 
-    Waiter(f"pipeline execution {arn} to stop", timeout=timeout).until(stopped)
+    replace(wait, what=f"pipeline execution {arn} to stop").until(stopped)
 
 
 def _stop_pipeline_execution(codepipeline: Any, name: str) -> None:
@@ -360,7 +361,7 @@ def _stop_pipeline_execution(codepipeline: Any, name: str) -> None:
             raise
 
 
-def _do(aws: Aws, row: Row, timeout: float) -> Row:
+def _do(aws: Aws, row: Row, wait: Waiter) -> Row:
     kind, name = row["kind"], row["name"]
     cfn, sagemaker, s3, logs = (aws.client(s) for s in ("cloudformation", "sagemaker", "s3", "logs"))
     done = dict(row)
@@ -369,15 +370,16 @@ def _do(aws: Aws, row: Row, timeout: float) -> Row:
     elif kind == "pipeline execution":
         _stop_pipeline_execution(aws.client("codepipeline"), name)
     elif kind == "sagemaker pipeline execution":
-        _stop_sagemaker_execution(sagemaker, name, timeout)
+        _stop_sagemaker_execution(sagemaker, name, wait)
     elif kind == "deploy stack":
         cfn.delete_stack(StackName=name)
         cfn.get_waiter("stack_delete_complete").wait(
-            StackName=name, WaiterConfig={"Delay": 2, "MaxAttempts": int(timeout / 2)}
+            StackName=name,
+            WaiterConfig={"Delay": wait.interval, "MaxAttempts": int(wait.timeout / wait.interval) + 1},
         )
     elif kind == "project":
         sagemaker.delete_project(ProjectName=name)
-        _wait_project_gone(aws, name, timeout)
+        _wait_project_gone(aws, name, wait)
     elif kind == "log group":
         _quiet_missing(lambda: logs.delete_log_group(logGroupName=name))
     elif kind == "log stream":
@@ -417,6 +419,7 @@ def delete_project(
     dry_run: bool = False,
     confirm: Callable[[list[Row]], bool] | None = None,
     waiter_timeout: float = 1800.0,
+    poll: float = 2.0,
 ) -> list[Row]:
     """Plan, ask ``confirm`` (None: no question), then delete pass after pass until nothing is left."""
     names = project_names_for_delete(aws, project, project_id)
@@ -426,12 +429,13 @@ def delete_project(
     if rows and confirm is not None and not confirm(rows):
         raise CommandError(f"project {project} was not deleted: not confirmed", fix="answer y, or pass --yes")
     done: list[Row] = []
+    wait = Waiter("the delete", timeout=waiter_timeout, interval=poll, max_interval=max(poll, 15.0))
     for _ in range(MAX_PASSES):
         if not rows:
             return done
         for row in rows:
             progress(f"  {row['action']} {row['kind']} {row['name']}")
-            done.append(_do(aws, row, waiter_timeout))
+            done.append(_do(aws, row, wait))
         rows = plan_delete(aws, names)
     if rows:
         left = ", ".join(f"{r['kind']} {r['name']}" for r in rows)

@@ -382,6 +382,14 @@ def update_project(
     sc = aws.client("servicecatalog")
     newest = active_artifact(sc, product_id)["Id"]
     if newest == details.get("ProvisioningArtifactId") and not explicit:
+        if project["ProjectStatus"] == "UpdateInProgress":  # an update under way: running again follows it
+            project = follow(aws, name, "UpdateCompleted", "UpdateFailed", waiter=waiter)
+            return {
+                "name": name,
+                "id": project["ProjectId"],
+                "status": project["ProjectStatus"],
+                "provisioning_artifact_id": newest,
+            }
         return {
             "name": name,
             "id": project["ProjectId"],

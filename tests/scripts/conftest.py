@@ -18,6 +18,7 @@ from sm_fakes import (
     install,
     moto_model_registry_delete,
 )
+from standin_world import new_connection, prepare
 
 import standin.moto_fixes  # noqa: F401 - moto then evaluates bucket policy conditions as AWS does
 from scripts.common import Aws
@@ -62,3 +63,15 @@ def v1(tmp_path: Path) -> Path:
     path = tmp_path / "mlops-third-party-git-v1.yaml"
     path.write_bytes(_RENDERED[0])
     return path
+
+
+@pytest.fixture
+def aws(standin_env: dict[str, str]) -> Aws:
+    """The session `sm-mlops` makes from the stand-in's environment; the service and Studio roles exist."""
+    return prepare(Aws())
+
+
+@pytest.fixture
+def connection(aws: Aws) -> str:
+    """A connection tagged sagemaker=true."""
+    return new_connection(aws)

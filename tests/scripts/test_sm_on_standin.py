@@ -3,47 +3,17 @@
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sm_fakes import no_sleep
+from standin_world import create, fast, studio_role
 
 from scripts import cleanup, cli, projects, servicecatalog
 from scripts.common import Aws, BadInput, CommandError, Waiter
-from scripts.iam_roles import ensure_roles
 from scripts.projects import Names, RepoOptions
 from scripts.servicecatalog import RegisterOptions, register
-
-STUDIO_ROLE_NAME = "AmazonSageMaker-ExecutionRole-test"
-
-
-def fast() -> Waiter:
-    return Waiter("the project", timeout=120, interval=0.3, max_interval=1.0)
-
-
-@pytest.fixture
-def aws(standin_env: dict[str, str]) -> Aws:
-    """The session `sm-mlops` makes from the stand-in's environment; the Studio roles exist."""
-    aws = Aws()
-    ensure_roles(aws, "service-catalog")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "sagemaker.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    aws.client("iam").create_role(RoleName=STUDIO_ROLE_NAME, AssumeRolePolicyDocument=json.dumps(trust))
-    return aws
-
-
-def studio_role(aws: Aws) -> str:
-    return f"arn:aws:iam::{aws.account}:role/{STUDIO_ROLE_NAME}"
 
 
 def count(aws: Aws) -> dict[str, int]:
@@ -100,25 +70,6 @@ def test_a_failure_after_each_step_then_a_rerun_then_deregister_on_the_standin(a
         assert count(aws) == ONE_OF_EACH, f"after a failure following {failed_after}"
         servicecatalog.deregister(aws, options)
         assert count(aws) == dict.fromkeys(ONE_OF_EACH, 0), f"deregister after {failed_after}"
-
-
-def create(aws: Aws, product_id: str, name: str, connection: str) -> dict[str, Any]:
-    repos = RepoOptions(
-        build_repo=f"acme/{name}-build",
-        deploy_repo=f"acme/{name}-deploy",
-        connection_arn=connection,
-        seed_build=False,
-        seed_deploy=False,
-    )
-    return projects.create_project(aws, name, product_id, repos, {}, waiter=fast())
-
-
-@pytest.fixture
-def connection(aws: Aws) -> str:
-    arn = aws.client("codestar-connections").create_connection(
-        ProviderType="GitHub", ConnectionName="test", Tags=[{"Key": "sagemaker", "Value": "true"}]
-    )["ConnectionArn"]
-    return str(arn)
 
 
 def project_resources(aws: Aws, names: Names) -> dict[str, Any]:

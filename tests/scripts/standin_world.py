@@ -1,0 +1,59 @@
+"""What the scripts' stand-in tests share: the Studio role, a fast waiter, a project without seed code."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from scripts import projects
+from scripts.common import Aws, Waiter
+from scripts.iam_roles import ensure_roles
+from scripts.projects import RepoOptions
+
+STUDIO_ROLE_NAME = "AmazonSageMaker-ExecutionRole-test"
+
+
+def fast() -> Waiter:
+    return Waiter("the project", timeout=120, interval=0.3, max_interval=1.0)
+
+
+def prepare(aws: Aws) -> Aws:
+    """The service roles `bootstrap` makes and a Studio execution role, as an admin's account has them."""
+    ensure_roles(aws, "service-catalog")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    aws.client("iam").create_role(RoleName=STUDIO_ROLE_NAME, AssumeRolePolicyDocument=json.dumps(trust))
+    return aws
+
+
+def studio_role(aws: Aws) -> str:
+    return f"arn:aws:iam::{aws.account}:role/{STUDIO_ROLE_NAME}"
+
+
+def new_connection(aws: Aws) -> str:
+    arn = aws.client("codestar-connections").create_connection(
+        ProviderType="GitHub", ConnectionName="test", Tags=[{"Key": "sagemaker", "Value": "true"}]
+    )["ConnectionArn"]
+    return str(arn)
+
+
+def repos(name: str, connection: str) -> RepoOptions:
+    return RepoOptions(
+        build_repo=f"acme/{name}-build",
+        deploy_repo=f"acme/{name}-deploy",
+        connection_arn=connection,
+        seed_build=False,
+        seed_deploy=False,
+    )
+
+
+def create(aws: Aws, product_id: str, name: str, connection: str) -> dict[str, Any]:
+    return projects.create_project(aws, name, product_id, repos(name, connection), {}, waiter=fast())

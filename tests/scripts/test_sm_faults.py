@@ -1,0 +1,184 @@
+"""A fault at each AWS call of `project create`, `update` and `delete`, then the same command again.
+
+The calls a command makes are recorded once, from a run without faults on the stand-in (its runtime off);
+then, for every N, the Nth call fails as an AWS outage would (`ServiceUnavailable` after the SDK's retries)
+and the same command is run again. It must reach the end state a run without the fault reaches, and the
+test compares the two states in full.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.loaders
+import botocore.session
+import pytest
+from botocore.exceptions import ClientError
+from standin_world import create, fast, repos, studio_role
+
+from scripts import cleanup, projects
+from scripts.common import Aws, CommandError, NotFound
+from scripts.projects import Names
+from scripts.servicecatalog import RegisterOptions, register
+
+_LOADER = botocore.loaders.create_loader()
+
+
+class Faults:
+    """Records the calls made through one session; the ``at``-th fails."""
+
+    def __init__(self, at: int | None = None) -> None:
+        self.at = at
+        self.calls: list[str] = []
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.calls.append(model.name)
+        if len(self.calls) == self.at:
+            error = {"Code": "ServiceUnavailable", "Message": f"injected fault at call {self.at}"}
+            raise ClientError({"Error": error}, model.name)
+
+    def session(self) -> Aws:
+        core = botocore.session.get_session()
+        core.register_component("data_loader", _LOADER)  # service models parsed once, not per session
+        session = boto3.session.Session(botocore_session=core)
+        session.events.register("before-call", self)
+        return Aws(session)
+
+
+def each_fault(command: Callable[[Aws], Any]) -> Iterator[tuple[int, str, Aws]]:
+    """Record ``command``'s calls once, then yield (N, operation, session failing at call N) for each N."""
+    recorded = Faults()
+    command(recorded.session())
+    assert recorded.calls, "the command made no AWS call"
+    for at, operation in enumerate(recorded.calls, start=1):
+        yield at, operation, Faults(at).session()
+
+
+def run_with_fault(command: Callable[[Aws], Any], faulty: Aws) -> None:
+    with contextlib.suppress(ClientError, CommandError):  # a fault in a poll that is repeated may not fail it
+        command(faulty)
+
+
+def project_state(aws: Aws, name: str) -> dict[str, Any]:
+    """What `project create`/`update` leave: the project, its parameters and version, its stack."""
+    project = projects.describe(aws.client("sagemaker"), name)
+    details = project["ServiceCatalogProvisioningDetails"]
+    stacks = [
+        s["StackStatus"]
+        for s in aws.client("cloudformation").describe_stacks()["Stacks"]
+        if s.get("Tags") and {"Key": "sagemaker:project-name", "Value": name} in s["Tags"]
+    ]
+    same_name = [
+        p for p in aws.client("sagemaker").list_projects()["ProjectSummaryList"] if p["ProjectName"] == name
+    ]
+    return {
+        "status": project["ProjectStatus"],
+        "artifact": details["ProvisioningArtifactId"],
+        "parameters": sorted((p["Key"], p["Value"]) for p in details["ProvisioningParameters"]),
+        "stacks": stacks,
+        "projects of that name": len(same_name),
+    }
+
+
+@pytest.fixture
+def product(aws: Aws, v1: Path) -> str:
+    product_id = register(
+        aws, RegisterOptions(template_file=v1, studio_role_arns=[studio_role(aws)])
+    ).product_id
+    assert product_id
+    return product_id
+
+
+def test_create_finishes_after_a_fault_at_any_call(aws: Aws, product: str, connection: str) -> None:
+    create(aws, product, "clean", connection)
+    expected = project_state(aws, "clean")
+    assert expected["status"] == "CreateCompleted" and expected["stacks"] == ["CREATE_COMPLETE"]
+
+    def command(name: str) -> Callable[[Aws], Any]:
+        return lambda session: projects.create_project(
+            session, name, product, repos(name, connection), {}, waiter=fast()
+        )
+
+    for at, operation, faulty in each_fault(command("recorded")):
+        name = f"create{at}"
+        run_with_fault(command(name), faulty)
+        command(name)(aws)
+        state = project_state(aws, name)
+        assert state == {**expected, "parameters": _renamed(expected["parameters"], "clean", name)}, (
+            f"fault at call {at} ({operation})"
+        )
+
+
+def _renamed(parameters: list[tuple[str, str]], old: str, new: str) -> list[tuple[str, str]]:
+    return sorted((k, v.replace(f"acme/{old}-", f"acme/{new}-")) for k, v in parameters)
+
+
+def test_update_finishes_after_a_fault_at_any_call(aws: Aws, v1: Path, product: str, connection: str) -> None:
+    first = projects.active_artifact(aws.client("servicecatalog"), product)["Id"]
+    v1.write_text(v1.read_text() + "\n# version 2\n")
+    second = register(aws, RegisterOptions(template_file=v1, studio_role_arns=[studio_role(aws)])).artifact_id
+
+    def project_at_v1(name: str) -> None:
+        projects.create_project(
+            aws, name, product, repos(name, connection), {}, artifact_id=first, waiter=fast()
+        )
+
+    def command(name: str) -> Callable[[Aws], Any]:
+        return lambda session: projects.update_project(session, name, {}, waiter=fast())
+
+    project_at_v1("clean")
+    command("clean")(aws)
+    expected = project_state(aws, "clean")
+    assert expected["status"] == "UpdateCompleted" and expected["artifact"] == second
+    project_at_v1("recorded")
+    for at, operation, faulty in each_fault(command("recorded")):
+        name = f"update{at}"
+        project_at_v1(name)
+        run_with_fault(command(name), faulty)
+        command(name)(aws)
+        state = project_state(aws, name)
+        assert state == {**expected, "parameters": _renamed(expected["parameters"], "clean", name)}, (
+            f"fault at call {at} ({operation})"
+        )
+
+
+def with_footprints(aws: Aws, product: str, connection: str, name: str) -> Names:
+    """A project with what its code leaves: a model version, a log group, an Experiment, bucket objects."""
+    names = Names(name, create(aws, product, name, connection)["id"])
+    sagemaker = aws.client("sagemaker")
+    sagemaker.create_model_package_group(ModelPackageGroupName=names.model_package_group)
+    sagemaker.create_model_package(
+        ModelPackageGroupName=names.model_package_group,
+        ModelApprovalStatus="PendingManualApproval",
+        InferenceSpecification={
+            "Containers": [{"Image": "123.dkr.ecr.us-east-1.amazonaws.com/xgboost:1"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+    )
+    aws.client("logs").create_log_group(logGroupName=f"/aws/codebuild/{names.build_pipeline}")
+    sagemaker.create_experiment(ExperimentName=names.experiment)
+    sagemaker.create_trial(TrialName=f"{names.id}-run", ExperimentName=names.experiment)
+    aws.client("s3").put_object(Bucket=names.bucket, Key="data/abalone.csv", Body=b"1,2\n")
+    return names
+
+
+def test_delete_finishes_after_a_fault_at_any_call(aws: Aws, product: str, connection: str) -> None:
+    neighbour = with_footprints(aws, product, connection, "neighbour")
+    untouched = cleanup.plan_delete(aws, neighbour)
+
+    def command(name: str) -> Callable[[Aws], Any]:
+        return lambda session: cleanup.delete_project(session, name, waiter_timeout=60, poll=0.3)
+
+    with_footprints(aws, product, connection, "recorded")
+    for at, operation, faulty in each_fault(command("recorded")):
+        names = with_footprints(aws, product, connection, f"delete{at}")
+        run_with_fault(command(names.name), faulty)
+        with contextlib.suppress(NotFound):  # the fault hit after the last deletion: nothing is left
+            command(names.name)(aws)
+        assert cleanup.plan_delete(aws, names) == [], f"fault at call {at} ({operation})"
+    assert cleanup.plan_delete(aws, neighbour) == untouched
