@@ -246,7 +246,8 @@ def ensure_product(
 def ensure_version(
     sc: Any, product_id: str | None, url: str, digest: str, variant: str, *, dry_run: bool = False
 ) -> tuple[str | None, str]:
-    """This template's provisioning artifact (new only when the hash changed); every other DEPRECATED."""
+    """This template's provisioning artifact (new only when no version holds its hash) made the active,
+    DEFAULT one; every other DEPRECATED. Registering an older template again rolls the product back to it."""
     if product_id is None:
         return None, "would be the product's first version"
     artifacts = sc.list_provisioning_artifacts(ProductId=product_id).get("ProvisioningArtifactDetails", [])
@@ -270,21 +271,31 @@ def ensure_version(
         )
         artifact_id = created["ProvisioningArtifactDetail"]["Id"]
         notes.append(f"created version v{len(artifacts) + 1}")
-    for artifact in artifacts:
-        if artifact["Id"] == artifact_id:
-            continue
+    # The wanted version first (DEFAULT and active), then the others: at no moment is none usable.
+    for artifact in sorted(artifacts, key=lambda a: a["Id"] != artifact_id):
         detail = sc.describe_provisioning_artifact(
             ProductId=product_id, ProvisioningArtifactId=artifact["Id"]
+        )["ProvisioningArtifactDetail"]
+        wanted: dict[str, Any] = (
+            {"Guidance": "DEFAULT", "Active": True}
+            if artifact["Id"] == artifact_id
+            else {"Guidance": "DEPRECATED"}
         )
-        if detail["ProvisioningArtifactDetail"].get("Guidance") == "DEPRECATED":
+        changes = {k: v for k, v in wanted.items() if detail.get(k) != v}
+        if not changes:
             continue
+        name = artifact.get("Name", artifact["Id"])
         if dry_run:
-            notes.append(f"would deprecate {artifact['Name']}")
+            notes.append(f"would set {name} {', '.join(f'{k}={v}' for k, v in changes.items())}")
             continue
         sc.update_provisioning_artifact(
-            ProductId=product_id, ProvisioningArtifactId=artifact["Id"], Guidance="DEPRECATED"
+            ProductId=product_id, ProvisioningArtifactId=artifact["Id"], **changes
         )
-        notes.append(f"deprecated {artifact['Name']}")
+        notes.append(
+            f"made {name} the active, default version"
+            if artifact["Id"] == artifact_id
+            else f"deprecated {name}"
+        )
     return artifact_id, "; ".join(notes)
 
 

@@ -10,6 +10,7 @@ import pytest
 from sm_fakes import no_sleep
 
 from scripts import cleanup, projects, servicecatalog
+from scripts.cli import main
 from scripts.common import Aws, BadInput, CommandError, Waiter
 from scripts.iam_roles import ensure_roles
 from scripts.projects import Names, RepoOptions
@@ -211,3 +212,48 @@ def test_a_failed_creation_names_the_failing_resource_and_its_reason(
     message = str(caught.value)
     assert "CreateFailed" in message
     assert "SageMakerModelBuildSeedCodeCheckinProjectTriggerLambdaInvoker" in message
+
+
+def sm(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    """`sm-mlops --output json ARGS` as a user runs it; exit 0 expected."""
+    code = main(["--output", "json", *args])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return dict(json.loads(captured.out))
+
+
+def versions(aws: Aws, product_id: str) -> dict[str, tuple[str, bool]]:
+    """Each version's (Guidance, Active), as DescribeProvisioningArtifact answers."""
+    sc = aws.client("servicecatalog")
+    out = {}
+    for artifact in sc.list_provisioning_artifacts(ProductId=product_id)["ProvisioningArtifactDetails"]:
+        detail = sc.describe_provisioning_artifact(
+            ProductId=product_id, ProvisioningArtifactId=artifact["Id"]
+        )
+        out[artifact["Id"]] = (
+            detail["ProvisioningArtifactDetail"]["Guidance"],
+            detail["ProvisioningArtifactDetail"]["Active"],
+        )
+    return out
+
+
+def test_registering_v1_v2_then_v1_again_makes_v1_the_one_active_version(
+    aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["--product-name", "rollback test", "--studio-role-arn", studio_role(aws)]
+    first = sm(capsys, "register", "--template-variant", "v1", *common)
+    second = sm(capsys, "register", "--template-variant", "v2", *common)
+    back = sm(capsys, "register", "--template-variant", "v1", *common)
+    product = back["product_id"]
+    assert first["product_id"] == second["product_id"] == product
+    assert back["provisioning_artifact_id"] == first["provisioning_artifact_id"]  # the artifact is reused
+    states = versions(aws, product)
+    assert states[back["provisioning_artifact_id"]] == ("DEFAULT", True)
+    assert {s for a, s in states.items() if a != back["provisioning_artifact_id"]} == {("DEPRECATED", True)}
+    sc = aws.client("servicecatalog")
+    assert projects.active_artifact(sc, product)["Id"] == back["provisioning_artifact_id"]
+    again = sm(capsys, "register", "--template-variant", "v1", *common)
+    assert again["provisioning_artifact_id"] == back["provisioning_artifact_id"]
+    assert versions(aws, product) == states
+    (version_step,) = [a["action"] for a in again["actions"] if a["step"] == "version"]
+    assert "deprecated" not in version_step and "made" not in version_step
