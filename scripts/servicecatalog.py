@@ -85,11 +85,91 @@ class Registration:
 # --- the asset bucket ---------------------------------------------------------------------------------------
 
 
+PUBLIC_ACCESS_BLOCKED = dict.fromkeys(
+    ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+)
+# What "no such setting" sounds like for each read: the setting is then absent, not an error.
+SETTING_ABSENT = {
+    "ServerSideEncryptionConfigurationNotFoundError",
+    "NoSuchPublicAccessBlockConfiguration",
+    "OwnershipControlsNotFoundError",
+    "NoSuchBucketPolicy",
+}
+
+
+@dataclass(frozen=True)
+class BucketSetting:
+    """One setting of the asset bucket: how to read it, whether what is read will do, how to set it."""
+
+    name: str
+    read: Callable[[Any, str], Any]
+    holds: Callable[[Any], bool]
+    write: Callable[[Any, str], Any]
+
+
+def _read(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in SETTING_ABSENT:
+            return None
+        raise
+
+
+def _encrypted(answer: Any) -> bool:
+    # Any default encryption will do: an owner who moved the bucket to a KMS key keeps it.
+    rules = (answer or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+    return any(r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for r in rules)
+
+
+BUCKET_SETTINGS = (
+    BucketSetting(
+        "encryption",
+        lambda s3, b: _read(lambda: s3.get_bucket_encryption(Bucket=b)),
+        _encrypted,
+        lambda s3, b: s3.put_bucket_encryption(
+            Bucket=b,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        ),
+    ),
+    BucketSetting(
+        "public access block",
+        lambda s3, b: _read(lambda: s3.get_public_access_block(Bucket=b)),
+        lambda answer: (answer or {}).get("PublicAccessBlockConfiguration") == PUBLIC_ACCESS_BLOCKED,
+        lambda s3, b: s3.put_public_access_block(
+            Bucket=b, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCKED
+        ),
+    ),
+    # ACLs off: only the bucket policy says who may write, and every object belongs to the bucket's owner.
+    BucketSetting(
+        "object ownership",
+        lambda s3, b: _read(lambda: s3.get_bucket_ownership_controls(Bucket=b)),
+        lambda answer: (
+            [r.get("ObjectOwnership") for r in (answer or {}).get("OwnershipControls", {}).get("Rules", [])]
+            == ["BucketOwnerEnforced"]
+        ),
+        lambda s3, b: s3.put_bucket_ownership_controls(
+            Bucket=b, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+        ),
+    ),
+    # Versions keep the bytes an overwrite replaced (what `register` repairs can be looked at afterwards).
+    BucketSetting(
+        "versioning",
+        lambda s3, b: s3.get_bucket_versioning(Bucket=b),
+        lambda answer: answer.get("Status") == "Enabled",
+        lambda s3, b: s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"}),
+    ),
+)
+
+
 def ensure_bucket(s3: Any, bucket: str, region: str, *, dry_run: bool = False) -> str:
-    """The asset bucket, created encrypted (SSE-S3) with every public access blocked."""
+    """The asset bucket with every setting of `BUCKET_SETTINGS` in place: each is read and set when it is not,
+    so a run that stopped between creating the bucket and configuring it is finished by the next."""
+    settings = ", ".join(s.name for s in BUCKET_SETTINGS)
     try:
         s3.head_bucket(Bucket=bucket)
-        return "exists"
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") not in {"404", "NoSuchBucket", "NotFound"}:
             raise CommandError(
@@ -97,29 +177,25 @@ def ensure_bucket(s3: Any, bucket: str, region: str, *, dry_run: bool = False) -
                 field="asset bucket",
                 fix="the name is per account and region; check your credentials and AWS_REGION",
             ) from error
+        if dry_run:
+            return f"would create (with {settings})"
+        kwargs: dict[str, Any] = {"Bucket": bucket}
+        if region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        s3.create_bucket(**kwargs)
+        s3.get_waiter("bucket_exists").wait(Bucket=bucket, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        for setting in BUCKET_SETTINGS:
+            setting.write(s3, bucket)
+        return f"created (with {settings})"
+    missing = [s for s in BUCKET_SETTINGS if not s.holds(s.read(s3, bucket))]
+    if not missing:
+        return f"exists ({settings} in place)"
+    names = ", ".join(s.name for s in missing)
     if dry_run:
-        return "would create (encrypted, public access blocked)"
-    kwargs: dict[str, Any] = {"Bucket": bucket}
-    if region != "us-east-1":
-        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    s3.create_bucket(**kwargs)
-    s3.get_waiter("bucket_exists").wait(Bucket=bucket, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-    s3.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-    )
-    s3.put_public_access_block(
-        Bucket=bucket,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
-    )
-    return "created (encrypted, public access blocked)"
+        return f"exists, would set {names}"
+    for setting in missing:
+        setting.write(s3, bucket)
+    return f"exists, repaired {names}"
 
 
 def ensure_bucket_policy(s3: Any, bucket: str, account: str, partition: str, *, dry_run: bool = False) -> str:
@@ -331,8 +407,17 @@ def ensure_launch_constraint(
         PortfolioId=portfolio_id,
         ProductId=product_id,
     )
-    if any(c["Type"] == "LAUNCH" for c in constraints):
-        return "exists"
+    replaced = ""
+    for constraint in [c for c in constraints if c["Type"] == "LAUNCH"]:
+        detail = sc.describe_constraint(Id=constraint["ConstraintId"])
+        named = json.loads(detail.get("ConstraintParameters") or "{}").get("RoleArn")
+        if named == launch_role_arn:
+            return "exists"
+        # A product has one launch constraint per portfolio: the one naming another role goes first.
+        if dry_run:
+            return f"would replace (names {named}) with {launch_role_arn}"
+        sc.delete_constraint(Id=constraint["ConstraintId"])
+        replaced = f"replaced (named {named}), "
     if dry_run:
         return f"would create with {launch_role_arn}"
     kwargs: dict[str, Any] = {"sleep": sleep} if sleep else {}
@@ -349,7 +434,7 @@ def ensure_launch_constraint(
         what="launch constraint (IAM propagating)",
         **kwargs,
     )
-    return f"created with {launch_role_arn}"
+    return f"{replaced}created with {launch_role_arn}"
 
 
 def ensure_principals(sc: Any, portfolio_id: str | None, arns: list[str], *, dry_run: bool = False) -> str:

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
 from sm_fakes import no_sleep
 
 from scripts import cleanup, projects, servicecatalog
@@ -257,3 +259,83 @@ def test_registering_v1_v2_then_v1_again_makes_v1_the_one_active_version(
     assert versions(aws, product) == states
     (version_step,) = [a["action"] for a in again["actions"] if a["step"] == "version"]
     assert "deprecated" not in version_step and "made" not in version_step
+
+
+def fail_once(client: Any, operation: str) -> list[str]:
+    """`client` answers its next `operation` call with AWS's InternalError; returns the calls it failed."""
+    failed: list[str] = []
+
+    def before_call(model: Any, **kwargs: Any) -> Any:
+        if model.name != operation or failed:
+            return None
+        failed.append(model.name)
+        error = {"Error": {"Code": "InternalError", "Message": "injected"}, "ResponseMetadata": {}}
+        return AWSResponse("https://injected", 500, {}, None), error
+
+    client.meta.events.register(f"before-call.{client.meta.service_model.service_name}", before_call)
+    return failed
+
+
+def bucket_settings(s3: Any, bucket: str) -> dict[str, Any]:
+    """What AWS answers for each of the asset bucket's settings (None: not set)."""
+
+    def read(call: Any, *path: str) -> Any:
+        try:
+            answer = call(Bucket=bucket)
+        except ClientError:
+            return None
+        for key in path:
+            answer = answer.get(key, {}) if isinstance(answer, dict) else answer
+        return answer
+
+    return {
+        "encryption": read(s3.get_bucket_encryption, "ServerSideEncryptionConfiguration", "Rules"),
+        "public access block": read(s3.get_public_access_block, "PublicAccessBlockConfiguration"),
+        "ownership": read(s3.get_bucket_ownership_controls, "OwnershipControls", "Rules"),
+        "versioning": read(s3.get_bucket_versioning, "Status"),
+        "policy": read(s3.get_bucket_policy, "Policy"),
+    }
+
+
+def test_a_register_that_failed_configuring_the_bucket_is_finished_by_the_next(aws: Aws, v1: Path) -> None:
+    options = RegisterOptions(template_file=v1, studio_role_arns=[studio_role(aws)])
+    s3 = aws.client("s3")
+    bucket = servicecatalog.asset_bucket_name(aws.account, aws.region)
+    failed = fail_once(s3, "PutBucketEncryption")
+    with pytest.raises(ClientError, match="InternalError"):
+        register(aws, options, sleep=no_sleep)
+    assert failed == ["PutBucketEncryption"]
+    half_done = bucket_settings(s3, bucket)
+    assert half_done["encryption"] is None  # the failure left the bucket as AWS would: made, not configured
+
+    again = register(aws, options, sleep=no_sleep)
+    settings = bucket_settings(s3, bucket)
+    assert [
+        r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in settings["encryption"] or []
+    ] == ["AES256"]
+    assert settings["public access block"] and all(settings["public access block"].values())
+    assert settings["ownership"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert settings["versioning"] == "Enabled"
+    assert settings["policy"]
+    assert "repaired" in again.actions[0]["action"]
+    third = register(aws, options, sleep=no_sleep)
+    assert bucket_settings(s3, bucket) == settings and "repaired" not in third.actions[0]["action"]
+
+
+def test_a_launch_constraint_naming_another_role_is_replaced(aws: Aws, v1: Path) -> None:
+    iam = aws.client("iam")
+    launch = iam.get_role(RoleName="AmazonSageMakerServiceCatalogProductsLaunchRole")["Role"]
+    other = iam.create_role(
+        RoleName="sagemaker-other-launch-role",
+        AssumeRolePolicyDocument=json.dumps(launch["AssumeRolePolicyDocument"]),
+    )["Role"]["Arn"]
+    options = RegisterOptions(template_file=v1, studio_role_arns=[studio_role(aws)])
+    first = register(
+        aws, RegisterOptions(template_file=v1, studio_role_arns=[studio_role(aws)], launch_role_arn=other)
+    )
+    second = register(aws, options, sleep=no_sleep)
+    sc = aws.client("servicecatalog")
+    (constraint,) = sc.list_constraints_for_portfolio(PortfolioId=first.portfolio_id)["ConstraintDetails"]
+    named = sc.describe_constraint(Id=constraint["ConstraintId"])["ConstraintParameters"]
+    assert json.loads(named)["RoleArn"] == launch["Arn"]
+    assert second.portfolio_id == first.portfolio_id
