@@ -7,6 +7,8 @@ product and one version.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -52,6 +54,7 @@ class RegisterOptions:
     product_name: str | None = None
     launch_role_arn: str | None = None
     studio_role_arns: list[str] = field(default_factory=list)
+    asset_admin_arns: list[str] = field(default_factory=list)
     dry_run: bool = False
     render: bool = False
 
@@ -198,43 +201,90 @@ def ensure_bucket(s3: Any, bucket: str, region: str, *, dry_run: bool = False) -
     return f"exists, repaired {names}"
 
 
-def ensure_bucket_policy(s3: Any, bucket: str, account: str, partition: str, *, dry_run: bool = False) -> str:
-    """The asset bucket's policy (TLS only; project buckets' access logs delivered), set when it differs."""
+ASSET_ADMIN_ARN = re.compile(
+    r"arn:aws[a-z-]*:iam::\d{12}:(?:root|(?:role|user)/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,128})"
+)
+ASSUMED_ROLE = re.compile(r"arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/.+")
+
+
+def check_asset_admins(arns: list[str]) -> None:
+    """`--asset-admin` takes IAM role, user or root ARNs: what `aws:PrincipalArn` holds, and no wildcards."""
+    for arn in arns:
+        if not ASSET_ADMIN_ARN.fullmatch(arn):
+            raise BadInput(
+                f"{arn!r} is not an IAM role, user or root ARN",
+                field="--asset-admin",
+                fix="give arn:aws:iam::<account>:role/NAME (a role's ARN, not an assumed-role session's;"
+                " no wildcards)",
+            )
+
+
+def principal_arns(caller_arn: str) -> list[str]:
+    """The `aws:PrincipalArn` values that are this caller. A role's session ARN names the role but not its
+    path; role names are unique in an account, so `role/NAME` and `role/*/NAME` match that role only."""
+    assumed = ASSUMED_ROLE.fullmatch(caller_arn)
+    if not assumed:
+        return [caller_arn]
+    partition, account, name = assumed.groups()
+    return [f"arn:{partition}:iam::{account}:role/{name}", f"arn:{partition}:iam::{account}:role/*/{name}"]
+
+
+def ensure_bucket_policy(
+    s3: Any, bucket: str, account: str, partition: str, asset_admins: list[str], *, dry_run: bool = False
+) -> str:
+    """The asset bucket's policy (TLS only; project buckets' access logs delivered; assets written by their
+    administrators only), set when it differs."""
     from generator.policies import asset_bucket_policy
 
-    wanted = json.loads(asset_bucket_policy(bucket, account, partition).to_json())
+    wanted = json.loads(asset_bucket_policy(bucket, account, partition, asset_admins).to_json())
     try:
         current = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") not in {"NoSuchBucketPolicy", "NoSuchBucket", "404"}:
             raise
         current = None
+    what = f"TLS only, access-log delivery, assets written by {', '.join(asset_admins)} only"
     if current == wanted:
         return "policy up to date"
     if dry_run:
-        return "would set the policy (TLS only, access-log delivery)"
+        return f"would set the policy ({what})"
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(wanted))
-    return "policy set (TLS only, access-log delivery)"
+    return f"policy {'replaced' if current else 'set'} ({what})"
+
+
+def sha256_b64(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
 def ensure_object(s3: Any, bucket: str, key: str, data: bytes, *, dry_run: bool = False) -> str:
-    """Upload once: keys carry a content hash, so an existing key already holds these bytes."""
+    """The object holds exactly these bytes. What is stored is read and hashed (SHA-256), not trusted for
+    existing: a key that anyone could overwrite proves nothing, and a mismatch is repaired."""
     try:
-        s3.head_object(Bucket=bucket, Key=key)
-        return "exists"
+        stored = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") not in {
             "404",
             "NoSuchKey",
             "NoSuchBucket",
             "NotFound",
-            "403",
         }:
             raise
+        stored = None
+    if stored is not None and hashlib.sha256(stored).digest() == hashlib.sha256(data).digest():
+        return "exists (SHA-256 matches)"
+    action = "upload" if stored is None else "repair"
     if dry_run:
-        return "would upload"
-    s3.put_object(Bucket=bucket, Key=key, Body=data, ServerSideEncryption="AES256")
-    return "uploaded"
+        return f"would {action}" + ("" if stored is None else " (SHA-256 differs)")
+    # S3 checks the bytes it receives against this checksum and refuses them (BadDigest) if they differ.
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=data,
+        ServerSideEncryption="AES256",
+        ChecksumAlgorithm="SHA256",
+        ChecksumSHA256=sha256_b64(data),
+    )
+    return "uploaded" if stored is None else "repaired (SHA-256 differed)"
 
 
 def template_url(bucket: str, region: str, key: str) -> str:
@@ -502,6 +552,7 @@ def register(
     """Upload, then portfolio → product → version → association → launch constraint → principals."""
     from seeding.assets import build_assets  # the zips the template names (lead's contract)
 
+    check_asset_admins(options.asset_admin_arns)
     path = options.template_file or template_path(options.variant, options.role_family)
     if options.render:
         body = render_variant(path.stem)
@@ -537,7 +588,8 @@ def register(
 
     s3 = aws.client("s3")
     uploads = [ensure_bucket(s3, bucket, aws.region, dry_run=dry)]
-    uploads[0] += "; " + ensure_bucket_policy(s3, bucket, aws.account, aws.partition, dry_run=dry)
+    admins = principal_arns(aws.caller_arn) + list(options.asset_admin_arns)
+    uploads[0] += "; " + ensure_bucket_policy(s3, bucket, aws.account, aws.partition, admins, dry_run=dry)
     for asset in assets.values():
         uploads.append(ensure_object(s3, bucket, asset.key, asset.data, dry_run=dry))
     uploads.append(ensure_object(s3, bucket, key, body, dry_run=dry))
