@@ -44,6 +44,7 @@ def _register_options(args: argparse.Namespace) -> servicecatalog.RegisterOption
         product_name=args.product_name,
         launch_role_arn=getattr(args, "launch_role_arn", None),
         studio_role_arns=getattr(args, "studio_role_arn", None) or [],
+        asset_admin_arns=getattr(args, "asset_admin", None) or [],
         dry_run=getattr(args, "dry_run", False),
         render=getattr(args, "render", False),
     )
@@ -237,6 +238,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--launch-role-arn", help="default: the family's launch role")
     p.add_argument(
         "--studio-role-arn", action="append", help="repeatable; default: the domains' execution roles"
+    )
+    p.add_argument(
+        "--asset-admin",
+        action="append",
+        metavar="ARN",
+        help="repeatable: an IAM role or user that may also replace the seed, bootstrap and template objects"
+        " (the caller always may); e.g. your CI role",
     )
     p.set_defaults(handler=cmd_register)
 

@@ -158,11 +158,24 @@ class Aws:
             )
         return region
 
+    _caller: str | None = None
+
     @property
     def account(self) -> str:
         if self._account is None:
-            self._account = str(self.client("sts").get_caller_identity()["Account"])
-        return self._account
+            self._identify()
+        return str(self._account)
+
+    @property
+    def caller_arn(self) -> str:
+        """Who runs the command, as STS says (an assumed role appears as its session's ARN)."""
+        if self._caller is None:
+            self._identify()
+        return str(self._caller)
+
+    def _identify(self) -> None:
+        identity = self.client("sts").get_caller_identity()
+        self._account, self._caller = str(identity["Account"]), str(identity["Arn"])
 
     @property
     def partition(self) -> str:

@@ -101,13 +101,25 @@ def permissions(partition: str, account: str, family: str, kind: str) -> dict[st
 
     statements: dict[str, list[dict[str, Any]]] = {
         "Launch": [
+            # What Service Catalog does with the product's stack under the launch role (AWS's managed
+            # policy of this role lists the same): create, update, delete, tag, and watch it.
             _allow(
-                ["cloudformation:*"],
+                [
+                    "cloudformation:CreateStack",
+                    "cloudformation:UpdateStack",
+                    "cloudformation:DeleteStack",
+                    "cloudformation:DescribeStacks",
+                    "cloudformation:DescribeStackEvents",
+                    "cloudformation:TagResource",
+                    "cloudformation:UntagResource",
+                ],
                 [
                     f"{arn}:cloudformation:*:{account}:stack/SC-*",
                     f"{arn}:cloudformation:*:{account}:stack/SP-*",
                 ],
             ),
+            # These two take no resource: IAM accepts only "*" for them.
+            _allow(["cloudformation:GetTemplateSummary", "cloudformation:ValidateTemplate"], ["*"]),
             _allow(
                 ["codebuild:CreateProject", "codebuild:DeleteProject", "codebuild:UpdateProject"],
                 [f"{arn}:codebuild:*:{account}:project/sagemaker-*"],

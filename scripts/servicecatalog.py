@@ -7,6 +7,8 @@ product and one version.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -52,6 +54,7 @@ class RegisterOptions:
     product_name: str | None = None
     launch_role_arn: str | None = None
     studio_role_arns: list[str] = field(default_factory=list)
+    asset_admin_arns: list[str] = field(default_factory=list)
     dry_run: bool = False
     render: bool = False
 
@@ -85,11 +88,91 @@ class Registration:
 # --- the asset bucket ---------------------------------------------------------------------------------------
 
 
+PUBLIC_ACCESS_BLOCKED = dict.fromkeys(
+    ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+)
+# What "no such setting" sounds like for each read: the setting is then absent, not an error.
+SETTING_ABSENT = {
+    "ServerSideEncryptionConfigurationNotFoundError",
+    "NoSuchPublicAccessBlockConfiguration",
+    "OwnershipControlsNotFoundError",
+    "NoSuchBucketPolicy",
+}
+
+
+@dataclass(frozen=True)
+class BucketSetting:
+    """One setting of the asset bucket: how to read it, whether what is read will do, how to set it."""
+
+    name: str
+    read: Callable[[Any, str], Any]
+    holds: Callable[[Any], bool]
+    write: Callable[[Any, str], Any]
+
+
+def _read(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in SETTING_ABSENT:
+            return None
+        raise
+
+
+def _encrypted(answer: Any) -> bool:
+    # Any default encryption will do: an owner who moved the bucket to a KMS key keeps it.
+    rules = (answer or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+    return any(r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for r in rules)
+
+
+BUCKET_SETTINGS = (
+    BucketSetting(
+        "encryption",
+        lambda s3, b: _read(lambda: s3.get_bucket_encryption(Bucket=b)),
+        _encrypted,
+        lambda s3, b: s3.put_bucket_encryption(
+            Bucket=b,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        ),
+    ),
+    BucketSetting(
+        "public access block",
+        lambda s3, b: _read(lambda: s3.get_public_access_block(Bucket=b)),
+        lambda answer: (answer or {}).get("PublicAccessBlockConfiguration") == PUBLIC_ACCESS_BLOCKED,
+        lambda s3, b: s3.put_public_access_block(
+            Bucket=b, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCKED
+        ),
+    ),
+    # ACLs off: only the bucket policy says who may write, and every object belongs to the bucket's owner.
+    BucketSetting(
+        "object ownership",
+        lambda s3, b: _read(lambda: s3.get_bucket_ownership_controls(Bucket=b)),
+        lambda answer: (
+            [r.get("ObjectOwnership") for r in (answer or {}).get("OwnershipControls", {}).get("Rules", [])]
+            == ["BucketOwnerEnforced"]
+        ),
+        lambda s3, b: s3.put_bucket_ownership_controls(
+            Bucket=b, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+        ),
+    ),
+    # Versions keep the bytes an overwrite replaced (what `register` repairs can be looked at afterwards).
+    BucketSetting(
+        "versioning",
+        lambda s3, b: s3.get_bucket_versioning(Bucket=b),
+        lambda answer: answer.get("Status") == "Enabled",
+        lambda s3, b: s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"}),
+    ),
+)
+
+
 def ensure_bucket(s3: Any, bucket: str, region: str, *, dry_run: bool = False) -> str:
-    """The asset bucket, created encrypted (SSE-S3) with every public access blocked."""
+    """The asset bucket with every setting of `BUCKET_SETTINGS` in place: each is read and set when it is not,
+    so a run that stopped between creating the bucket and configuring it is finished by the next."""
+    settings = ", ".join(s.name for s in BUCKET_SETTINGS)
     try:
         s3.head_bucket(Bucket=bucket)
-        return "exists"
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") not in {"404", "NoSuchBucket", "NotFound"}:
             raise CommandError(
@@ -97,68 +180,111 @@ def ensure_bucket(s3: Any, bucket: str, region: str, *, dry_run: bool = False) -
                 field="asset bucket",
                 fix="the name is per account and region; check your credentials and AWS_REGION",
             ) from error
+        if dry_run:
+            return f"would create (with {settings})"
+        kwargs: dict[str, Any] = {"Bucket": bucket}
+        if region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        s3.create_bucket(**kwargs)
+        s3.get_waiter("bucket_exists").wait(Bucket=bucket, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        for setting in BUCKET_SETTINGS:
+            setting.write(s3, bucket)
+        return f"created (with {settings})"
+    missing = [s for s in BUCKET_SETTINGS if not s.holds(s.read(s3, bucket))]
+    if not missing:
+        return f"exists ({settings} in place)"
+    names = ", ".join(s.name for s in missing)
     if dry_run:
-        return "would create (encrypted, public access blocked)"
-    kwargs: dict[str, Any] = {"Bucket": bucket}
-    if region != "us-east-1":
-        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    s3.create_bucket(**kwargs)
-    s3.get_waiter("bucket_exists").wait(Bucket=bucket, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-    s3.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-    )
-    s3.put_public_access_block(
-        Bucket=bucket,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
-    )
-    return "created (encrypted, public access blocked)"
+        return f"exists, would set {names}"
+    for setting in missing:
+        setting.write(s3, bucket)
+    return f"exists, repaired {names}"
 
 
-def ensure_bucket_policy(s3: Any, bucket: str, account: str, partition: str, *, dry_run: bool = False) -> str:
-    """The asset bucket's policy (TLS only; project buckets' access logs delivered), set when it differs."""
+ASSET_ADMIN_ARN = re.compile(
+    r"arn:aws[a-z-]*:iam::\d{12}:(?:root|(?:role|user)/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,128})"
+)
+ASSUMED_ROLE = re.compile(r"arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/.+")
+
+
+def check_asset_admins(arns: list[str]) -> None:
+    """`--asset-admin` takes IAM role, user or root ARNs: what `aws:PrincipalArn` holds, and no wildcards."""
+    for arn in arns:
+        if not ASSET_ADMIN_ARN.fullmatch(arn):
+            raise BadInput(
+                f"{arn!r} is not an IAM role, user or root ARN",
+                field="--asset-admin",
+                fix="give arn:aws:iam::<account>:role/NAME (a role's ARN, not an assumed-role session's;"
+                " no wildcards)",
+            )
+
+
+def principal_arns(caller_arn: str) -> list[str]:
+    """The `aws:PrincipalArn` values that are this caller. A role's session ARN names the role but not its
+    path; role names are unique in an account, so `role/NAME` and `role/*/NAME` match that role only."""
+    assumed = ASSUMED_ROLE.fullmatch(caller_arn)
+    if not assumed:
+        return [caller_arn]
+    partition, account, name = assumed.groups()
+    return [f"arn:{partition}:iam::{account}:role/{name}", f"arn:{partition}:iam::{account}:role/*/{name}"]
+
+
+def ensure_bucket_policy(
+    s3: Any, bucket: str, account: str, partition: str, asset_admins: list[str], *, dry_run: bool = False
+) -> str:
+    """The asset bucket's policy (TLS only; project buckets' access logs delivered; assets written by their
+    administrators only), set when it differs."""
     from generator.policies import asset_bucket_policy
 
-    wanted = json.loads(asset_bucket_policy(bucket, account, partition).to_json())
+    wanted = json.loads(asset_bucket_policy(bucket, account, partition, asset_admins).to_json())
     try:
         current = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") not in {"NoSuchBucketPolicy", "NoSuchBucket", "404"}:
             raise
         current = None
+    what = f"TLS only, access-log delivery, assets written by {', '.join(asset_admins)} only"
     if current == wanted:
         return "policy up to date"
     if dry_run:
-        return "would set the policy (TLS only, access-log delivery)"
+        return f"would set the policy ({what})"
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(wanted))
-    return "policy set (TLS only, access-log delivery)"
+    return f"policy {'replaced' if current else 'set'} ({what})"
+
+
+def sha256_b64(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
 def ensure_object(s3: Any, bucket: str, key: str, data: bytes, *, dry_run: bool = False) -> str:
-    """Upload once: keys carry a content hash, so an existing key already holds these bytes."""
+    """The object holds exactly these bytes. What is stored is read and hashed (SHA-256), not trusted for
+    existing: a key that anyone could overwrite proves nothing, and a mismatch is repaired."""
     try:
-        s3.head_object(Bucket=bucket, Key=key)
-        return "exists"
+        stored = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") not in {
             "404",
             "NoSuchKey",
             "NoSuchBucket",
             "NotFound",
-            "403",
         }:
             raise
+        stored = None
+    if stored is not None and hashlib.sha256(stored).digest() == hashlib.sha256(data).digest():
+        return "exists (SHA-256 matches)"
+    action = "upload" if stored is None else "repair"
     if dry_run:
-        return "would upload"
-    s3.put_object(Bucket=bucket, Key=key, Body=data, ServerSideEncryption="AES256")
-    return "uploaded"
+        return f"would {action}" + ("" if stored is None else " (SHA-256 differs)")
+    # S3 checks the bytes it receives against this checksum and refuses them (BadDigest) if they differ.
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=data,
+        ServerSideEncryption="AES256",
+        ChecksumAlgorithm="SHA256",
+        ChecksumSHA256=sha256_b64(data),
+    )
+    return "uploaded" if stored is None else "repaired (SHA-256 differed)"
 
 
 def template_url(bucket: str, region: str, key: str) -> str:
@@ -246,7 +372,8 @@ def ensure_product(
 def ensure_version(
     sc: Any, product_id: str | None, url: str, digest: str, variant: str, *, dry_run: bool = False
 ) -> tuple[str | None, str]:
-    """This template's provisioning artifact (new only when the hash changed); every other DEPRECATED."""
+    """This template's provisioning artifact (new only when no version holds its hash) made the active,
+    DEFAULT one; every other DEPRECATED. Registering an older template again rolls the product back to it."""
     if product_id is None:
         return None, "would be the product's first version"
     artifacts = sc.list_provisioning_artifacts(ProductId=product_id).get("ProvisioningArtifactDetails", [])
@@ -270,21 +397,31 @@ def ensure_version(
         )
         artifact_id = created["ProvisioningArtifactDetail"]["Id"]
         notes.append(f"created version v{len(artifacts) + 1}")
-    for artifact in artifacts:
-        if artifact["Id"] == artifact_id:
-            continue
+    # The wanted version first (DEFAULT and active), then the others: at no moment is none usable.
+    for artifact in sorted(artifacts, key=lambda a: a["Id"] != artifact_id):
         detail = sc.describe_provisioning_artifact(
             ProductId=product_id, ProvisioningArtifactId=artifact["Id"]
+        )["ProvisioningArtifactDetail"]
+        wanted: dict[str, Any] = (
+            {"Guidance": "DEFAULT", "Active": True}
+            if artifact["Id"] == artifact_id
+            else {"Guidance": "DEPRECATED"}
         )
-        if detail["ProvisioningArtifactDetail"].get("Guidance") == "DEPRECATED":
+        changes = {k: v for k, v in wanted.items() if detail.get(k) != v}
+        if not changes:
             continue
+        name = artifact.get("Name", artifact["Id"])
         if dry_run:
-            notes.append(f"would deprecate {artifact['Name']}")
+            notes.append(f"would set {name} {', '.join(f'{k}={v}' for k, v in changes.items())}")
             continue
         sc.update_provisioning_artifact(
-            ProductId=product_id, ProvisioningArtifactId=artifact["Id"], Guidance="DEPRECATED"
+            ProductId=product_id, ProvisioningArtifactId=artifact["Id"], **changes
         )
-        notes.append(f"deprecated {artifact['Name']}")
+        notes.append(
+            f"made {name} the active, default version"
+            if artifact["Id"] == artifact_id
+            else f"deprecated {name}"
+        )
     return artifact_id, "; ".join(notes)
 
 
@@ -320,8 +457,17 @@ def ensure_launch_constraint(
         PortfolioId=portfolio_id,
         ProductId=product_id,
     )
-    if any(c["Type"] == "LAUNCH" for c in constraints):
-        return "exists"
+    replaced = ""
+    for constraint in [c for c in constraints if c["Type"] == "LAUNCH"]:
+        detail = sc.describe_constraint(Id=constraint["ConstraintId"])
+        named = json.loads(detail.get("ConstraintParameters") or "{}").get("RoleArn")
+        if named == launch_role_arn:
+            return "exists"
+        # A product has one launch constraint per portfolio: the one naming another role goes first.
+        if dry_run:
+            return f"would replace (names {named}) with {launch_role_arn}"
+        sc.delete_constraint(Id=constraint["ConstraintId"])
+        replaced = f"replaced (named {named}), "
     if dry_run:
         return f"would create with {launch_role_arn}"
     kwargs: dict[str, Any] = {"sleep": sleep} if sleep else {}
@@ -338,7 +484,7 @@ def ensure_launch_constraint(
         what="launch constraint (IAM propagating)",
         **kwargs,
     )
-    return f"created with {launch_role_arn}"
+    return f"{replaced}created with {launch_role_arn}"
 
 
 def ensure_principals(sc: Any, portfolio_id: str | None, arns: list[str], *, dry_run: bool = False) -> str:
@@ -406,6 +552,7 @@ def register(
     """Upload, then portfolio → product → version → association → launch constraint → principals."""
     from seeding.assets import build_assets  # the zips the template names (lead's contract)
 
+    check_asset_admins(options.asset_admin_arns)
     path = options.template_file or template_path(options.variant, options.role_family)
     if options.render:
         body = render_variant(path.stem)
@@ -441,7 +588,8 @@ def register(
 
     s3 = aws.client("s3")
     uploads = [ensure_bucket(s3, bucket, aws.region, dry_run=dry)]
-    uploads[0] += "; " + ensure_bucket_policy(s3, bucket, aws.account, aws.partition, dry_run=dry)
+    admins = principal_arns(aws.caller_arn) + list(options.asset_admin_arns)
+    uploads[0] += "; " + ensure_bucket_policy(s3, bucket, aws.account, aws.partition, admins, dry_run=dry)
     for asset in assets.values():
         uploads.append(ensure_object(s3, bucket, asset.key, asset.data, dry_run=dry))
     uploads.append(ensure_object(s3, bucket, key, body, dry_run=dry))

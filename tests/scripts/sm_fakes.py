@@ -184,6 +184,12 @@ class FakeServiceCatalog:
         }
         return {"ConstraintDetail": self.constraints[cid], "Status": "AVAILABLE"}
 
+    def DescribeConstraint(self, p: dict[str, Any]) -> dict[str, Any]:
+        if p["Id"] not in self.constraints:
+            raise FakeError("ResourceNotFoundException", f"constraint {p['Id']} not found")
+        found = self.constraints[p["Id"]]
+        return {"ConstraintDetail": found, "ConstraintParameters": found["Parameters"], "Status": "AVAILABLE"}
+
     def DeleteConstraint(self, p: dict[str, Any]) -> dict[str, Any]:
         del self.constraints[p["Id"]]
         return {}

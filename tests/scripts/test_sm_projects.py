@@ -62,15 +62,24 @@ def test_bad_parameters_are_refused_before_any_create_call(
     world: World, v1: Path, case: str, repos: RepoOptions, explicit: dict[str, str], field: str
 ) -> None:
     product = registered(world, v1)
+    before = stored_objects(world)
+    assert before["sagemaker-mlops-assets-123456789012-us-east-1"]  # what register uploaded
     with pytest.raises(BadInput) as caught:
         projects.create_project(world.aws, "abalone", product, repos, explicit)
     assert field in str(caught.value)
     assert "CreateProject" not in world.projects.calls
-    assert (
-        not world.aws.client("s3")
-        .list_objects_v2(Bucket="sagemaker-mlops-assets-123456789012-us-east-1")["Contents"][0]["Key"]
-        .startswith("sagemaker-project")
-    )
+    assert stored_objects(world) == before  # no bucket, no object, no new version of one
+
+
+def stored_objects(world: World) -> dict[str, list[tuple[str, str]]]:
+    """Every bucket with each object version in it (key, ETag)."""
+    s3 = world.aws.client("s3")
+    return {
+        bucket["Name"]: sorted(
+            (v["Key"], v["ETag"]) for v in s3.list_object_versions(Bucket=bucket["Name"]).get("Versions", [])
+        )
+        for bucket in s3.list_buckets()["Buckets"]
+    }
 
 
 def test_good_parameters_reach_create_project_in_the_v1_form(world: World, v1: Path) -> None:

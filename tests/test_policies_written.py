@@ -1,0 +1,83 @@
+"""No policy this project writes allows a wildcard action: the template's, the asset bucket's, and the roles
+`sm-mlops bootstrap` creates (their trust and inline policies). AWS's managed policies are not ours."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from generator.config import TemplateConfig
+from generator.policies import asset_bucket_policy
+from generator.render import variants
+from generator.template import build_template
+from scripts import iam_roles
+
+ACCOUNT = "123456789012"
+
+
+def statements(node: Any) -> list[dict[str, Any]]:
+    """Every policy statement anywhere in a document (a template, a policy)."""
+    if isinstance(node, dict):
+        if "Statement" in node:
+            found = node["Statement"]
+            return list(found) if isinstance(found, list) else [found]
+        return [s for value in node.values() for s in statements(value)]
+    if isinstance(node, list):
+        return [s for value in node for s in statements(value)]
+    return []
+
+
+def _template(config: TemplateConfig) -> dict[str, Any]:
+    return dict(json.loads(build_template(config).to_json()))
+
+
+def written() -> dict[str, list[dict[str, Any]]]:
+    """Each source of policies, by name, with its statements."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, config in variants(all_conditions_on=True).items():
+        out[f"template {name}"] = statements(_template(config))
+    admins = [f"arn:aws:iam::{ACCOUNT}:role/Admin"]
+    out["asset bucket"] = statements(json.loads(asset_bucket_policy("b", ACCOUNT, "aws", admins).to_json()))
+    for family in iam_roles.FAMILY_PREFIX:
+        for kind in iam_roles.KINDS:
+            role = iam_roles.role_name(family, kind)
+            out[f"bootstrap {role}"] = iam_roles.permissions("aws", ACCOUNT, family, kind)["Statement"]
+            out[f"bootstrap {role} trust"] = iam_roles.trust_policy(iam_roles.TRUSTED[kind])["Statement"]
+    return out
+
+
+WRITTEN = written()
+
+
+def wildcard_allows(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    bad = []
+    for statement in found:
+        if statement["Effect"] != "Allow":
+            continue
+        actions = statement.get("Action", [])
+        actions = actions if isinstance(actions, list) else [actions]
+        if "NotAction" in statement or any("*" in a for a in actions):
+            bad.append(statement)
+    return bad
+
+
+def test_the_check_reaches_allow_statements() -> None:
+    """The sources hold Allow statements to judge (the template alone holds only Denies)."""
+    allows = [s for found in WRITTEN.values() for s in found if s["Effect"] == "Allow"]
+    assert len(allows) > 50
+    assert any(name.startswith("bootstrap") for name, found in WRITTEN.items() if found)
+
+
+@pytest.mark.parametrize("source", sorted(WRITTEN))
+def test_no_allow_statement_has_a_wildcard_action(source: str) -> None:
+    assert WRITTEN[source], f"{source}: no statement found"
+    assert not wildcard_allows(WRITTEN[source])
+
+
+def test_a_wildcard_allow_is_caught() -> None:
+    introduced = iam_roles.permissions("aws", ACCOUNT, "service-catalog", "Launch")["Statement"]
+    introduced.append({"Effect": "Allow", "Action": ["cloudformation:*"], "Resource": ["*"]})
+    assert wildcard_allows(introduced) == [introduced[-1]]
+    assert wildcard_allows([{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}])
