@@ -2,8 +2,12 @@
 
 Inlined into the product template as the Lambda's Code.ZipFile (comments and docstrings are stripped at
 render time). Standard library and boto3 only. It answers CloudFormation on every path, before the Lambda's
-own timeout: Create seeds; Update re-seeds only if the seed, branch or repository changed and always returns
-the same `url`; Delete succeeds and leaves the repository's content alone.
+own timeout: Create seeds; Delete succeeds and leaves the repository's content alone.
+
+Update does nothing to the repository, as AWS's own seeding does: it answers SUCCESS with the same physical
+id and the same `url`, and starts no build. The repository belongs to the data scientist once seeded; a new
+release's seed pushed on top would silently revert their commits wherever both have a file. A project that
+wants a newer seed gets it in a new repository.
 """
 
 import json
@@ -29,8 +33,8 @@ REQUIRED = (
     "FullRepositoryName",
     "Branch",
 )
-SEED_INPUTS = REQUIRED[1:]  # a change to any of these re-seeds on Update
 URL_SUFFIX = {"aws-cn": "amazonaws.com.cn", "aws-iso": "c2s.ic.gov", "aws-iso-b": "sc2s.sgov.gov"}
+UPDATE_REASON = "Update leaves the repository alone: its content is the data scientist's once seeded"
 CONSOLE = {"aws-cn": "console.amazonaws.cn", "aws-us-gov": "console.amazonaws-us-gov.com"}
 
 
@@ -135,6 +139,14 @@ def check_in(codebuild, props, url, partition, seconds_left, sleep):
     )
 
 
+def updated_data(event):
+    """The `url` the resource answered before: from the old properties (those it seeded), else the new."""
+    for props in (event.get("OldResourceProperties") or {}, event.get("ResourceProperties") or {}):
+        if props.get("ConnectionArn") and props.get("FullRepositoryName"):
+            return {"url": proxy_url(props["ConnectionArn"], props["FullRepositoryName"])}
+    return {}
+
+
 def handler(event, context, codebuild=None, sleep=time.sleep):
     request = event["RequestType"]
     props = event.get("ResourceProperties") or {}
@@ -145,14 +157,13 @@ def handler(event, context, codebuild=None, sleep=time.sleep):
         return send(event, "SUCCESS", physical_id, {}, "Nothing to delete: the repository keeps its content")
     data = {}
     try:
+        if request == "Update":
+            return send(event, "SUCCESS", physical_id, updated_data(event), UPDATE_REASON)
         missing = [name for name in REQUIRED if not props.get(name)]
         if missing:
             raise ValueError(f"missing resource properties: {', '.join(missing)}")
         partition = props["ConnectionArn"].split(":")[1]
         data = {"url": proxy_url(props["ConnectionArn"], props["FullRepositoryName"])}
-        old = event.get("OldResourceProperties") or {}
-        if request == "Update" and all(old.get(name) == props.get(name) for name in SEED_INPUTS):
-            return send(event, "SUCCESS", physical_id, data, "Seed, branch and repository unchanged")
 
         def seconds_left():
             return context.get_remaining_time_in_millis() / 1000 - MARGIN_SECONDS

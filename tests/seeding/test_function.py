@@ -191,24 +191,24 @@ def test_update_with_same_seed_returns_same_url_without_a_build(response_url, co
         ("new seed", {"SeedCodeKey": "seedcode/modelbuild-fedcba9876543210.zip"}),
         ("new branch", {"Branch": "develop"}),
         ("new repository", {"FullRepositoryName": "my-org/other-repo"}),
+        ("new build project", {"CodeBuildProjectName": "sagemaker-other-git-seedcodecheckin"}),
     ],
 )
-def test_update_with_changed_seed_reseeds_and_keeps_the_physical_id(
+def test_update_never_touches_the_repository_and_keeps_id_and_url(
     case: str, changed: dict[str, str], response_url, codebuild
 ) -> None:
+    """A new release's seed must never be pushed over the data scientist's commits (as AWS's seeding)."""
     url, answers = response_url
-    client, stubber = codebuild
-    new = {**PROPERTIES, **changed}
-    expect_start(stubber, new, function.proxy_url(new["ConnectionArn"], new["FullRepositoryName"]))
-    stubber.add_response("batch_get_builds", {"builds": [build("SUCCEEDED")]}, {"ids": [BUILD_ID]})
+    client, _ = codebuild  # no stubbed responses: any CodeBuild call would fail the test
     clock = Clock(900)
     update = event(url, "Update", PhysicalResourceId="kept-id", OldResourceProperties=dict(PROPERTIES))
-    update["ResourceProperties"] = new
+    update["ResourceProperties"] = {**PROPERTIES, **changed}
     function.handler(update, clock, codebuild=client, sleep=clock.sleep)
     answer = the_answer(answers)
     assert answer["Status"] == "SUCCESS", answer["Reason"]
     assert answer["PhysicalResourceId"] == "kept-id"
-    assert answer["Data"]["url"].endswith(f"/{new['FullRepositoryName']}.git")
+    assert answer["Data"] == {"url": function.proxy_url(CONNECTION, PROPERTIES["FullRepositoryName"])}
+    assert clock.sleeps == []
 
 
 @pytest.mark.parametrize(
