@@ -33,14 +33,16 @@ test: $(STAMP) ## Run every test: the project's and each seed repository's own
 	  if [ -d $$seed/tests ]; then (cd $$seed && ../../$(PY) -m pytest $(PYTEST_FLAGS)) || exit 1; fi; \
 	done
 
-lint: $(STAMP) ## ruff, mypy, templates/ equal a fresh render, cfn-lint on every rendered and seed template
+lint: $(STAMP) ## ruff, mypy, asset manifest equals git, templates/ equal a fresh render, cfn-lint on every rendered and seed template
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(PY) -m seeding.assets --check-manifest
 	$(PY) -m generator render --check --out templates
 	$(if $(CFN_TEMPLATES),$(VENV)/bin/cfn-lint --include-checks I -- $(CFN_TEMPLATES))
 
-templates: $(STAMP) ## Render every template variant into templates/
+templates: $(STAMP) ## Write seeding/asset-files.txt from git, render every template variant into templates/
+	$(PY) -m seeding.assets --write-manifest
 	$(PY) -m generator render --out templates
 
 seed-zips: $(STAMP) ## Build the seed and bootstrap zips into build/assets (byte-identical run to run)

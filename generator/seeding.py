@@ -17,7 +17,7 @@ from generator.config import TemplateConfig
 from generator.parameters import Inputs
 from generator.roles import role_arn
 from generator.scanners import LAMBDA_SKIPS, checkov_skips
-from seeding.assets import BOOTSTRAP, MODELBUILD, MODELDEPLOY, build_assets
+from seeding.assets import BOOTSTRAP, MODELBUILD, MODELDEPLOY, Asset, build_assets
 
 FUNCTION_SOURCE = Path(__file__).resolve().parent.parent / "seeding" / "function.py"
 SEED_ASSET = {c.MODELBUILD: MODELBUILD, c.MODELDEPLOY: MODELDEPLOY}
@@ -51,7 +51,18 @@ def compact_source(source: str) -> str:
 @functools.cache
 def asset_keys() -> dict[str, str]:
     """Object keys of the seed and bootstrap zips (content-hashed), zipped once per process."""
-    return {name: asset.key for name, asset in build_assets().items()}
+    return {name: asset.key for name, asset in _assets().items()}
+
+
+@functools.cache
+def asset_sha256() -> dict[str, str]:
+    """Full SHA-256 of each zip: the seeding function refuses an object in the shared bucket without it."""
+    return {name: asset.sha256 for name, asset in _assets().items()}
+
+
+@functools.cache
+def _assets() -> dict[str, Asset]:
+    return build_assets()
 
 
 def function_code() -> str:
@@ -63,7 +74,7 @@ def function_code() -> str:
 
 def add_seeding(template: Template, config: TemplateConfig, inputs: Inputs) -> dict[str, CustomResource]:
     """Add the check-in project, the Lambda that runs it, and a check-in custom resource per repository."""
-    keys = asset_keys()
+    keys, digests = asset_keys(), asset_sha256()
     any_seed = {"Condition": inputs.any_seed_condition} if inputs.any_seed_condition else {}
     project = template.add_resource(
         cb.Project(
@@ -107,6 +118,9 @@ def add_seeding(template: Template, config: TemplateConfig, inputs: Inputs) -> d
                 CodeBuildProjectName=Ref(project),
                 SeedCodeBucket=Sub(c.ASSET_BUCKET_NAME),
                 SeedCodeKey=keys[SEED_ASSET[repo]],
+                SeedCodeSha256=digests[SEED_ASSET[repo]],
+                BootstrapKey=keys[BOOTSTRAP],
+                BootstrapSha256=digests[BOOTSTRAP],
                 ConnectionArn=Ref(fields.connection),
                 FullRepositoryName=Ref(fields.fullname),
                 Branch=Ref(fields.branch),

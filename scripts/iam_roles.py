@@ -79,6 +79,8 @@ def _allow(
 
 def permissions(partition: str, account: str, family: str, kind: str) -> dict[str, Any]:
     """The inline policy of one role: what AWS's managed policy of that role allows, within `sagemaker-*`."""
+    from scripts.servicecatalog import asset_bucket_name  # imports this module: one spelling of the name
+
     arn = f"arn:{partition}"
     own = f"{arn}:iam::{account}:role{SERVICE_ROLE_PATH}{FAMILY_PREFIX[family]}"
     buckets = [f"{arn}:s3:::sagemaker-*", f"{arn}:s3:::sagemaker-*/*"]
@@ -267,6 +269,14 @@ def permissions(partition: str, account: str, family: str, kind: str) -> dict[st
             _allow(
                 ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
                 [f"{arn}:codebuild:*:{account}:project/sagemaker-*"],
+            ),
+            # The seeding function checks the seed and bootstrap zips' hashes (one object version) first.
+            _allow(
+                ["s3:GetObject", "s3:GetObjectVersion"],
+                [
+                    f"{arn}:s3:::{asset_bucket_name(account, '*')}/{prefix}/*"
+                    for prefix in ("seedcode", "seeding")
+                ],
             ),
         ],
         "CloudFormation": [

@@ -2,10 +2,31 @@
 
 Inlined into the product template as the Lambda's Code.ZipFile (comments and docstrings are stripped at
 render time). Standard library and boto3 only. It answers CloudFormation on every path, before the Lambda's
-own timeout: Create seeds; Update re-seeds only if the seed, branch or repository changed and always returns
-the same `url`; Delete succeeds and leaves the repository's content alone.
+own timeout: Create seeds; Delete succeeds and leaves the repository's content alone.
+
+Update does nothing to the repository, as AWS's own seeding does: it answers SUCCESS with the same physical
+id and the same `url`, and starts no build. The repository belongs to the data scientist once seeded; a new
+release's seed pushed on top would silently revert their commits wherever both have a file. A project that
+wants a newer seed gets it in a new repository.
+
+The asset bucket is shared: anything allowed to write to it could swap a zip that every new project then
+pushes or runs. The template pins each zip's full SHA-256 (`BootstrapSha256`, `SeedCodeSha256`), and Create
+checks both before starting the build, refusing a mismatch with the object, both hashes and the fix. What
+it checked is what runs: the bootstrap is read as one object version and the build is started on that same
+version (`sourceVersion`; the bootstrap is the code that runs, so it must be pinned, it cannot check
+itself); the seed's hash goes to the build (`SEED_CODE_SHA256`) and checkin.py checks the zip it downloaded
+before unpacking it, so a seed swapped after this check fails the build instead of being pushed. In a bucket
+without versioning (no version id) the bootstrap cannot be pinned: the build then takes the current object,
+and the gap is the seconds between the check and the build's download (`sm-mlops register` turns
+versioning on).
+
+Time: every AWS call is bounded by CLIENT_CONFIG, so its worst case is known (CALL_WORST), and so is the
+answer's (ANSWER_WORST: every attempt timing out, with the waits between). The function starts a call or a
+poll only while the call's worst case still leaves the answer's whole worst case (MARGIN_SECONDS) before
+the Lambda's timeout, and the answer shortens its own attempts to the time left.
 """
 
+import hashlib
 import json
 import os
 import time
@@ -16,22 +37,40 @@ import boto3
 from botocore.config import Config
 
 POLL_SECONDS = 10
-MARGIN_SECONDS = 60  # answer CloudFormation at least this long before the Lambda runs out of time
-# Bounds one CodeBuild call (2 attempts x 25 s) to less than the margin, so a hung call cannot eat it.
+CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 20
+ATTEMPTS = 2
+RETRY_WAIT_WORST = 6  # botocore standard mode: up to 1 s before a retry, 5 s more if the service asks for it
 CLIENT_CONFIG = Config(
-    connect_timeout=5, read_timeout=20, retries={"total_max_attempts": 2, "mode": "standard"}
+    connect_timeout=CONNECT_TIMEOUT,
+    read_timeout=READ_TIMEOUT,
+    retries={"total_max_attempts": ATTEMPTS, "mode": "standard"},
 )
+CALL_WORST = ATTEMPTS * (CONNECT_TIMEOUT + READ_TIMEOUT) + (ATTEMPTS - 1) * RETRY_WAIT_WORST
+ANSWER_ATTEMPTS = 3
+ANSWER_TIMEOUT = 20  # each PUT of the answer (a few hundred bytes to S3)
+ANSWER_WAITS = tuple(2**n for n in range(ANSWER_ATTEMPTS - 1))  # between attempts: 1 s, 2 s
+ANSWER_WORST = ANSWER_ATTEMPTS * ANSWER_TIMEOUT + sum(ANSWER_WAITS)
+SPARE_SECONDS = 5  # what the answer's own bookkeeping and the clock's granularity may take
+MARGIN_SECONDS = ANSWER_WORST + SPARE_SECONDS  # kept for the answer: no call starts inside it
+CHUNK = 1 << 20
 REQUIRED = (
     "CodeBuildProjectName",
     "SeedCodeBucket",
     "SeedCodeKey",
+    "SeedCodeSha256",
+    "BootstrapKey",
+    "BootstrapSha256",
     "ConnectionArn",
     "FullRepositoryName",
     "Branch",
 )
-SEED_INPUTS = REQUIRED[1:]  # a change to any of these re-seeds on Update
 URL_SUFFIX = {"aws-cn": "amazonaws.com.cn", "aws-iso": "c2s.ic.gov", "aws-iso-b": "sc2s.sgov.gov"}
+UPDATE_REASON = "Update leaves the repository alone: its content is the data scientist's once seeded"
 CONSOLE = {"aws-cn": "console.amazonaws.cn", "aws-us-gov": "console.amazonaws-us-gov.com"}
+
+
+OutOfTime = type("OutOfTime", (Exception,), {})  # not enough time for the next call and then the answer
 
 
 def proxy_url(connection_arn, full_name):
@@ -50,8 +89,10 @@ def log_link(build_id, partition):
     return f"https://{host}/codesuite/codebuild/projects/{project}/build/{quoted}/log?region={region}"
 
 
-def send(event, status, physical_id, data, reason):
-    """PUT the answer to CloudFormation's pre-signed URL (retried: a lost answer hangs the stack)."""
+def send(event, status, physical_id, data, reason, remaining=None, sleep=None):
+    """PUT the answer to CloudFormation's pre-signed URL, retried within the time left (a lost answer hangs
+    the stack). remaining() is the seconds until the Lambda's timeout."""
+    sleep = sleep or time.sleep
     answer = {
         "Status": status,
         "Reason": reason[:1000],
@@ -65,15 +106,21 @@ def send(event, status, physical_id, data, reason):
     body = json.dumps(answer).encode()
     print(json.dumps({k: v for k, v in answer.items() if k != "Data"}))
     headers = {"Content-Type": "", "Content-Length": str(len(body))}
-    for attempt in range(3):
+    for attempt in range(ANSWER_ATTEMPTS):
+        left = (remaining() if remaining else float(ANSWER_WORST)) - SPARE_SECONDS
+        timeout = min(ANSWER_TIMEOUT, left)
+        if timeout < 1:
+            print("no time left to answer CloudFormation again")
+            return answer
         try:
             request = urllib.request.Request(event["ResponseURL"], data=body, method="PUT", headers=headers)
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 response.read()
             return answer
         except OSError as error:
-            print(f"answering CloudFormation failed ({error}); attempt {attempt + 1} of 3")
-            time.sleep(2**attempt)
+            print(f"answering CloudFormation failed ({error}); attempt {attempt + 1} of {ANSWER_ATTEMPTS}")
+            if attempt < len(ANSWER_WAITS) and left - timeout > ANSWER_WAITS[attempt] + 1:
+                sleep(ANSWER_WAITS[attempt])
     return answer
 
 
@@ -84,23 +131,50 @@ def propagating(error):
     return "AccessDenied" in text or "not authorized" in text
 
 
-def start(codebuild, props, url, seconds_left, sleep):
+def need(seconds_left, seconds, what):
+    """Refuse to start what may take `seconds` at worst unless the answer's margin stays whole after it."""
+    if seconds_left() < seconds:
+        raise OutOfTime(what)
+
+
+def verified_version(s3, bucket, key, expected, seconds_left):
+    """The version id of s3://bucket/key whose content has SHA-256 `expected` (None: bucket unversioned)."""
+    need(seconds_left, CALL_WORST + READ_TIMEOUT, f"reading s3://{bucket}/{key}")
+    response = s3.get_object(Bucket=bucket, Key=key)
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: response["Body"].read(CHUNK), b""):
+        digest.update(chunk)
+    version = response.get("VersionId")
+    if digest.hexdigest() != expected.lower():
+        where = f" (version {version})" if version and version != "null" else ""
+        raise ValueError(
+            f"s3://{bucket}/{key}{where} has SHA-256 {digest.hexdigest()}, but this template expects "
+            f"{expected.lower()}: the shared asset was changed after it was registered. Nothing was pushed. "
+            "Run `sm-mlops register` to repair the assets, then retry."
+        )
+    return version if version and version != "null" else None
+
+
+def start(codebuild, props, url, bootstrap_version, seconds_left, sleep):
     key = props["SeedCodeKey"]
     overrides = {
         "REPOSITORY_URL": url,
         "REPOSITORY_BRANCH": props["Branch"],
         "SEED_CODE_S3_URI": f"s3://{props['SeedCodeBucket']}/{key}",
         "SEED_CODE_ID": key.rsplit("/", 1)[-1],
+        "SEED_CODE_SHA256": props["SeedCodeSha256"].lower(),
     }
     variables = [{"name": k, "value": v, "type": "PLAINTEXT"} for k, v in overrides.items()]
+    pinned = {"sourceVersion": bootstrap_version} if bootstrap_version else {}
     while True:
+        need(seconds_left, CALL_WORST, "starting the check-in build")
         try:
             response = codebuild.start_build(
-                projectName=props["CodeBuildProjectName"], environmentVariablesOverride=variables
+                projectName=props["CodeBuildProjectName"], environmentVariablesOverride=variables, **pinned
             )
             return response["build"]
         except Exception as error:
-            if not propagating(error) or seconds_left() < POLL_SECONDS:
+            if not propagating(error) or seconds_left() < POLL_SECONDS + CALL_WORST:
                 raise
             print(f"start_build refused while IAM propagates, retrying: {error}")
             sleep(POLL_SECONDS)
@@ -116,11 +190,14 @@ def failed_phase(build):
     return ""
 
 
-def check_in(codebuild, props, url, partition, seconds_left, sleep):
-    """Run the check-in build; (status, reason) for CloudFormation."""
-    build = start(codebuild, props, url, seconds_left, sleep)
+def check_in(codebuild, s3, props, url, partition, seconds_left, sleep):
+    """Check the assets, run the check-in build; (status, reason) for CloudFormation."""
+    bucket = props["SeedCodeBucket"]
+    version = verified_version(s3, bucket, props["BootstrapKey"], props["BootstrapSha256"], seconds_left)
+    verified_version(s3, bucket, props["SeedCodeKey"], props["SeedCodeSha256"], seconds_left)
+    build = start(codebuild, props, url, version, seconds_left, sleep)
     while build["buildStatus"] == "IN_PROGRESS":
-        if seconds_left() < POLL_SECONDS:
+        if seconds_left() < POLL_SECONDS + CALL_WORST:
             return "FAILED", (
                 f"Seed code check-in build {build['id']} still running; answering before this function "
                 f"times out. Its log: {log_link(build['id'], partition)}"
@@ -135,36 +212,53 @@ def check_in(codebuild, props, url, partition, seconds_left, sleep):
     )
 
 
-def handler(event, context, codebuild=None, sleep=time.sleep):
+def updated_data(event):
+    """The `url` the resource answered before: from the old properties (those it seeded), else the new."""
+    for props in (event.get("OldResourceProperties") or {}, event.get("ResourceProperties") or {}):
+        if props.get("ConnectionArn") and props.get("FullRepositoryName"):
+            return {"url": proxy_url(props["ConnectionArn"], props["FullRepositoryName"])}
+    return {}
+
+
+def handler(event, context, codebuild=None, s3=None, sleep=time.sleep):
     request = event["RequestType"]
     props = event.get("ResourceProperties") or {}
     physical_id = event.get("PhysicalResourceId") or (
         f"{props.get('CodeBuildProjectName')}/{event['LogicalResourceId']}"
     )
+
+    def remaining():
+        return context.get_remaining_time_in_millis() / 1000
+
+    def seconds_left():
+        return remaining() - MARGIN_SECONDS
+
+    def answer(status, data, reason):
+        return send(event, status, physical_id, data, reason, remaining, sleep)
+
     if request == "Delete":
-        return send(event, "SUCCESS", physical_id, {}, "Nothing to delete: the repository keeps its content")
+        return answer("SUCCESS", {}, "Nothing to delete: the repository keeps its content")
     data = {}
     try:
+        if request == "Update":
+            return answer("SUCCESS", updated_data(event), UPDATE_REASON)
         missing = [name for name in REQUIRED if not props.get(name)]
         if missing:
             raise ValueError(f"missing resource properties: {', '.join(missing)}")
         partition = props["ConnectionArn"].split(":")[1]
         data = {"url": proxy_url(props["ConnectionArn"], props["FullRepositoryName"])}
-        old = event.get("OldResourceProperties") or {}
-        if request == "Update" and all(old.get(name) == props.get(name) for name in SEED_INPUTS):
-            return send(event, "SUCCESS", physical_id, data, "Seed, branch and repository unchanged")
-
-        def seconds_left():
-            return context.get_remaining_time_in_millis() / 1000 - MARGIN_SECONDS
-
         status, reason = check_in(
             codebuild or boto3.client("codebuild", config=CLIENT_CONFIG),
+            s3 or boto3.client("s3", config=CLIENT_CONFIG),
             props,
             data["url"],
             partition,
             seconds_left,
             sleep,
         )
-        return send(event, status, physical_id, data, reason)
+        return answer(status, data, reason)
+    except OutOfTime as error:
+        reason = f"Not enough time left for {error} and the answer; this function answers before it times out"
+        return answer("FAILED", data, reason)
     except Exception as error:
-        return send(event, "FAILED", physical_id, data, f"{type(error).__name__}: {error}")
+        return answer("FAILED", data, f"{type(error).__name__}: {error}")

@@ -694,8 +694,9 @@ def _project(ctx: Context, name: str) -> dict[str, Any]:
     return dict(project.project_metadata)
 
 
-def _download_s3_source(ctx: Context, location: str, target: Path) -> Path:
-    """Fetch an S3 source (``bucket/key`` of a zip, or ``bucket/prefix/``) from moto's S3 into ``target``."""
+def _download_s3_source(ctx: Context, location: str, target: Path, version: str | None = None) -> Path:
+    """Fetch an S3 source (``bucket/key`` of a zip, or ``bucket/prefix/``) from moto's S3 into ``target``;
+    ``version`` is StartBuild's ``sourceVersion``, which for an S3 source is the object's version id."""
     from moto.backends import get_backend
 
     bucket, _, key = location.removeprefix("s3://").removeprefix("arn:aws:s3:::").partition("/")
@@ -708,7 +709,10 @@ def _download_s3_source(ctx: Context, location: str, target: Path) -> Path:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(obj.value)
             return target
-        value = s3.get_object(bucket, key).value
+        found = s3.get_object(bucket, key, version_id=version) if version else s3.get_object(bucket, key)
+        if found is None:
+            raise KeyError(f"no version {version}")
+        value = found.value
     except Exception as error:  # noqa: BLE001 - moto raises several kinds; all mean "cannot read the source"
         raise RuntimeError(f"cannot download source s3://{bucket}/{key}: {error}") from error
     if zipfile.is_zipfile(io.BytesIO(value)):
@@ -746,7 +750,8 @@ def start_build(ctx: Context, params: dict) -> dict:
         downloads = build.work_dir / "download"
         primary = None
         if source.get("type") == "S3":
-            primary = _download_s3_source(ctx, source.get("location", ""), downloads / "primary")
+            location = source.get("location", "")
+            primary = _download_s3_source(ctx, location, downloads / "primary", params.get("sourceVersion"))
         elif source.get("type") not in (None, "NO_SOURCE"):
             raise RuntimeError(
                 f"source type {source.get('type')} is not supported by the stand-in's StartBuild"

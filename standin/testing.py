@@ -50,6 +50,8 @@ def upload_assets(standin: Any, assets: Mapping[str, bytes]) -> str:
     s3 = standin.client("s3")
     bucket = f"sagemaker-mlops-assets-{standin.account_id}-{standin.region}"
     s3.create_bucket(Bucket=bucket)
+    # As `sm-mlops register` makes it: versioned, so the seeding function can pin what it verified.
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     for key, data in assets.items():
         s3.put_object(Bucket=bucket, Key=key, Body=data)
     return bucket

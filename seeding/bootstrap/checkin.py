@@ -2,9 +2,12 @@
 
 Runs in the seed check-in CodeBuild project (standard image, Python >= 3.9, standard library only):
 
-    python3 checkin.py --repo-url URL --branch main --seed-zip seed.zip --seed-id modelbuild-0123abcd.zip
+    python3 checkin.py --repo-url URL --branch main --seed-zip seed.zip --seed-id modelbuild-0123abcd.zip \
+        --seed-sha256 <the zip's full SHA-256>
 
 What it does:
+- checks the seed zip's SHA-256 against --seed-sha256 (the hash the template pins and the custom resource
+  checked before starting this build), so a seed swapped in the shared bucket since is never pushed;
 - clones the repository through URL (the connection's git-http proxy; credentials come from git's credential
   helper, which the buildspec configures);
 - checks out the branch, or creates it from the remote's default branch, or (empty repository) as the
@@ -24,6 +27,7 @@ SEED_CODE_AUTHOR_EMAIL say otherwise.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import shutil
@@ -143,6 +147,20 @@ def read_seed(seed_zip: Path) -> zipfile.ZipFile:
     return archive
 
 
+def check_seed_hash(seed_zip: Path, expected: str) -> None:
+    digest = hashlib.sha256()
+    with seed_zip.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    if digest.hexdigest() != expected.strip().lower():
+        raise CheckinError(
+            f"--seed-zip {seed_zip} has SHA-256 {digest.hexdigest()}, but the template expects "
+            f"{expected.strip().lower()}: the shared seed asset changed after it was checked. Nothing was "
+            "pushed. Run `sm-mlops register` to repair the assets, then retry.",
+            EXIT_USAGE,
+        )
+
+
 def seed_paths(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     """The zip's file entries, each checked to stay inside the work tree and outside .git."""
     files = []
@@ -222,6 +240,7 @@ def checkin(
     author_name: str = DEFAULT_AUTHOR_NAME,
     author_email: str = DEFAULT_AUTHOR_EMAIL,
     timeout: float = 600.0,
+    seed_sha256: str | None = None,
 ) -> str:
     """Seed one branch; returns what happened in one line."""
     if not repo_url.strip():
@@ -229,6 +248,12 @@ def checkin(
     check_branch_name(branch)
     if not seed_id or any(c.isspace() for c in seed_id):
         raise CheckinError(f"--seed-id {seed_id!r} must be a non-empty name without spaces", EXIT_USAGE)
+    if seed_sha256 is not None:
+        if not seed_zip.is_file():
+            raise CheckinError(
+                f"--seed-zip {seed_zip} does not exist; copy the seed zip there first", EXIT_USAGE
+            )
+        check_seed_hash(seed_zip, seed_sha256)
     archive = read_seed(seed_zip)
     entries = seed_paths(archive)
     shown = redact(repo_url)
@@ -311,6 +336,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--branch", required=True, help="branch to seed (created when missing)")
     parser.add_argument("--seed-zip", required=True, type=Path, help="the seed code zip")
     parser.add_argument("--seed-id", required=True, help="name of the seed, written as the commit trailer")
+    parser.add_argument("--seed-sha256", help="the seed zip's expected SHA-256; a mismatch pushes nothing")
     parser.add_argument("--work-dir", type=Path, help="where to clone (default: a temporary folder)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds each git command may take")
     return parser.parse_args(argv)
@@ -331,6 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             author_name=author_name,
             author_email=author_email,
             timeout=args.timeout,
+            seed_sha256=args.seed_sha256,
         )
     except CheckinError as exc:
         print(f"[checkin] ERROR: {exc}", file=sys.stderr, flush=True)

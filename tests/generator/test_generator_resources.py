@@ -11,7 +11,7 @@ from generator.config import VARIANTS, ConfigError, TemplateConfig
 from generator.roles import ROLE_KINDS, role_name
 from generator.seeding import asset_keys
 from seeding import function
-from seeding.assets import BOOTSTRAP, MODELBUILD, MODELDEPLOY
+from seeding.assets import BOOTSTRAP, MODELBUILD, MODELDEPLOY, build_assets
 
 EXPECTED_TYPES = {
     "MlOpsArtifactsBucket": "AWS::S3::Bucket",
@@ -202,6 +202,7 @@ def test_approval_rule_starts_the_deploy_pipeline(variant: str) -> None:
 def test_seeding_resources_follow_the_design(variant: str) -> None:
     resources = evaluated(variant)
     keys = asset_keys()
+    digests = {name: asset.sha256 for name, asset in build_assets().items()}
     checkin = resources["GitSeedCodeCheckinProject"]["Properties"]
     assert checkin["Source"] == {
         "Type": "S3",
@@ -215,10 +216,14 @@ def test_seeding_resources_follow_the_design(variant: str) -> None:
             "CodeBuildProjectName": "<Ref GitSeedCodeCheckinProject>",
             "SeedCodeBucket": "sagemaker-mlops-assets-123456789012-eu-west-1",
             "SeedCodeKey": keys[asset],
+            "SeedCodeSha256": digests[asset],
+            "BootstrapKey": keys[BOOTSTRAP],
+            "BootstrapSha256": digests[BOOTSTRAP],
             "ConnectionArn": CONNECTION_ARN,
             "FullRepositoryName": f"my-org/demo-{repo.lower()}",
             "Branch": "main",
         }
+        assert set(props) - {"ServiceToken"} == set(function.REQUIRED)  # what the function checks for
     function_props = resources["GitSeedCodeCheckinProjectTriggerLambda"]["Properties"]
     assert function_props["Handler"] == "index.handler" and function_props["Runtime"].startswith("python3.")
     assert "def handler(event, context" in function_props["Code"]["ZipFile"]

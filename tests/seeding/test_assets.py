@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -46,14 +47,18 @@ def test_bootstrap_zip_holds_the_checkin_script_and_its_buildspec() -> None:
     assert "checkin.py" in names
 
 
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
+
+
 def make_tree(root: Path) -> None:
+    """A small seed repository: what Git tracks, and the caches and build output it ignores."""
     files = {
+        ".gitignore": "__pycache__/\n*.pyc\n.pytest_cache/\nbuild/\n*.egg-info/\n.venv/\n",
         "README.md": "readme\n",
         "pkg/mod.py": "x = 1\n",
         "pkg/__pycache__/mod.cpython-311.pyc": "cache",
         "pkg/stale.pyc": "cache",
         ".pytest_cache/v/cache/nodeids": "[]",
-        ".git/HEAD": "ref: refs/heads/main\n",
         "build/lib/pkg/mod.py": "x = 1\n",
         "pipelines.egg-info/PKG-INFO": "info",
         ".venv/bin/python": "",
@@ -64,12 +69,78 @@ def make_tree(root: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     (root / "run.sh").chmod(0o755)
+    subprocess.run([*GIT, "init", "--quiet", str(root)], check=True)
+    subprocess.run([*GIT, "-C", str(root), "add", "--all"], check=True)
 
 
 def test_caches_and_build_output_are_left_out(tmp_path: Path) -> None:
     make_tree(tmp_path)
     names = zipfile.ZipFile(io.BytesIO(assets.zip_folder(tmp_path))).namelist()
-    assert names == ["README.md", "pkg/mod.py", "run.sh"]
+    assert names == [".gitignore", "README.md", "pkg/mod.py", "run.sh"]
+
+
+@pytest.mark.parametrize("stray", [".env", "notes/secret.txt", "pkg/scratch.py"])
+def test_untracked_files_are_not_zipped(tmp_path: Path, stray: str) -> None:
+    """A stray file in a seed folder would be pushed into every customer's repository."""
+    make_tree(tmp_path)
+    before = assets.zip_folder(tmp_path)
+    (tmp_path / stray).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / stray).write_text("AWS_SECRET_ACCESS_KEY=do-not-ship\n")
+    after = assets.zip_folder(tmp_path)
+    assert stray not in zipfile.ZipFile(io.BytesIO(after)).namelist()
+    assert after == before
+
+
+def test_an_untracked_env_in_a_copy_of_a_real_seed_is_not_zipped(tmp_path: Path) -> None:
+    clone = [*GIT, "clone", "--quiet", "--no-hardlinks", str(assets.ROOT), str(tmp_path / "repo")]
+    subprocess.run(clone, check=True)
+    copy = tmp_path / "repo" / "seedcode" / "modeldeploy"
+    (copy / ".env").write_text("AWS_SECRET_ACCESS_KEY=do-not-ship\n")
+    names = zipfile.ZipFile(io.BytesIO(assets.zip_folder(copy))).namelist()
+    assert ".env" not in names and "buildspec.yml" in names
+
+
+@pytest.mark.parametrize("case", ["file", "folder"])
+def test_symbolic_links_are_refused_naming_the_path(tmp_path: Path, case: str) -> None:
+    make_tree(tmp_path)
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("not part of the seed\n")
+    link = tmp_path / ("linked.txt" if case == "file" else "linked")
+    link.symlink_to(outside / "secret.txt" if case == "file" else outside)
+    subprocess.run([*GIT, "-C", str(tmp_path), "add", "--all"], check=True)
+    names = ["linked.txt"] if case == "file" else ["linked/secret.txt"]
+    with pytest.raises(assets.AssetError, match="symbolic link") as raised:
+        assets.zip_files(tmp_path, names)  # listed as a manifest in a copy without .git would list them
+    assert str(link) in str(raised.value) and "Replace the link" in str(raised.value)
+    if case == "file":  # git tracks a link as a link: the zip of the tracked files refuses it too
+        with pytest.raises(assets.AssetError, match="symbolic link"):
+            assets.zip_folder(tmp_path)
+
+
+def test_a_copy_without_git_gives_byte_identical_zips(tmp_path: Path) -> None:
+    """An unpacked release has no .git: the committed manifest decides, and the bytes are the same."""
+    copy = tmp_path / "release"
+    for folder, _ in assets.FOLDERS.values():
+        shutil.copytree(assets.ROOT / folder, copy / folder, symlinks=True)
+    shutil.copy2(assets.MANIFEST, copy / assets.MANIFEST.relative_to(assets.ROOT))
+    (copy / "seedcode" / "modelbuild" / ".env").write_text("stray\n")  # untracked: must not matter
+    assert not (copy / ".git").exists()
+    in_repo = {name: (a.key, a.data) for name, a in assets.build_assets().items()}
+    in_copy = {name: (a.key, a.data) for name, a in assets.build_assets(copy).items()}
+    assert in_copy == in_repo
+
+
+def test_the_manifest_is_what_git_tracks() -> None:
+    assert assets.MANIFEST.read_text() == assets.manifest_text(), (
+        "seeding/asset-files.txt differs from git ls-files; run `make templates` and commit it"
+    )
+
+
+def test_zips_hold_exactly_the_tracked_files() -> None:
+    for name, asset in assets.build_assets().items():
+        folder = assets.ROOT / assets.FOLDERS[name][0]
+        assert zipfile.ZipFile(io.BytesIO(asset.data)).namelist() == assets.git_files(folder)
 
 
 def test_timestamps_and_modes_do_not_change_the_bytes(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import shutil
@@ -93,6 +94,7 @@ def run_checkin(
     seed_id: str = SEED_ID,
     seed_zip: str = "seed.zip",
     extra_env: dict[str, str] | None = None,
+    extra_args: list[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": os.environ["PATH"],
@@ -101,7 +103,7 @@ def run_checkin(
         **(extra_env or {}),
     }
     command = [sys.executable, "checkin.py", "--repo-url", repo_url, "--branch", branch]
-    command += ["--seed-zip", seed_zip, "--seed-id", seed_id]
+    command += ["--seed-zip", seed_zip, "--seed-id", seed_id, *(extra_args or [])]
     return subprocess.run(command, cwd=build_dir, env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -111,6 +113,25 @@ def url(server: GitServer, name: str) -> str:
 
 def expected_files(*extra: str) -> list[str]:
     return sorted([*SEED_FILES, SEED_SCRIPT, *extra])
+
+
+@pytest.mark.parametrize("case", ["matching", "swapped"])
+def test_a_seed_zip_with_another_hash_pushes_nothing(
+    server: GitServer, seen: Pushes, build_dir: Path, case: str
+) -> None:
+    """The seed the custom resource checked may be swapped in the shared bucket before the build copies it."""
+    name = f"ds/hash-{case}"
+    server.create_repository(name)
+    actual = hashlib.sha256((build_dir / "seed.zip").read_bytes()).hexdigest()
+    expected = actual if case == "matching" else hashlib.sha256(b"the registered seed").hexdigest()
+    result = run_checkin(build_dir, url(server, name), extra_args=["--seed-sha256", expected])
+    if case == "matching":
+        assert result.returncode == 0, result.stderr
+        assert len(seen.seen) == 1
+        return
+    assert result.returncode == 2
+    assert actual in result.stderr and expected in result.stderr and "sm-mlops register" in result.stderr
+    assert seen.seen == [] and server.log(name, "main") == []
 
 
 def test_empty_repository_gets_the_branch_as_its_first_commit(
@@ -387,6 +408,7 @@ def test_buildspec_commands_run_as_codebuild_would(
             "REPOSITORY_BRANCH": "main",
             "SEED_CODE_S3_URI": f"s3://sagemaker-mlops-assets/seedcode/{SEED_ID}",
             "SEED_CODE_ID": SEED_ID,
+            "SEED_CODE_SHA256": hashlib.sha256(upload.read_bytes()).hexdigest(),
             **aws_env,
         }
         for command in commands:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.server
+import io
 import json
 import threading
 import types
@@ -18,11 +20,17 @@ from seeding import function
 
 BUILD_ID = "sagemaker-demo-p-abcdef123456-git-seedcodecheckin:0f1e2d3c-aaaa-bbbb-cccc-1234567890ab"
 CONNECTION = "arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-1111-2222-3333-444455556666"
+SEED = b"PK seed zip bytes"
+BOOTSTRAP = b"PK bootstrap zip bytes"
+BOOTSTRAP_VERSION = "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo"
 PROPERTIES = {
     "ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:sagemaker-p-abcdef123456-checkin",
     "CodeBuildProjectName": "sagemaker-demo-p-abcdef123456-git-seedcodecheckin",
     "SeedCodeBucket": "sagemaker-mlops-assets-123456789012-eu-west-1",
     "SeedCodeKey": "seedcode/modelbuild-0123456789abcdef.zip",
+    "SeedCodeSha256": hashlib.sha256(SEED).hexdigest(),
+    "BootstrapKey": "seeding/bootstrap-0123456789abcdef.zip",
+    "BootstrapSha256": hashlib.sha256(BOOTSTRAP).hexdigest(),
     "ConnectionArn": CONNECTION,
     "FullRepositoryName": "my-org/demo-modelbuild",
     "Branch": "main",
@@ -47,6 +55,25 @@ class Clock:
 
     def get_remaining_time_in_millis(self) -> int:
         return int((self.budget - self.now) * 1000)
+
+
+class FakeS3:
+    """The asset bucket: key -> (bytes, version id or None for an unversioned bucket)."""
+
+    def __init__(self, clock: Clock | None = None, call_seconds: float = 0.0) -> None:
+        self.objects: dict[str, tuple[bytes, str | None]] = {
+            PROPERTIES["BootstrapKey"]: (BOOTSTRAP, BOOTSTRAP_VERSION),
+            PROPERTIES["SeedCodeKey"]: (SEED, "seed-version-1"),
+        }
+        self.clock, self.call_seconds = clock, call_seconds
+        self.reads: list[str] = []
+
+    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:  # noqa: N803 - boto3's names
+        if self.clock:
+            self.clock.now += self.call_seconds
+        self.reads.append(Key)
+        data, version = self.objects[Key]
+        return {"Body": io.BytesIO(data), **({"VersionId": version} if version else {})}
 
 
 class Capture(http.server.BaseHTTPRequestHandler):
@@ -80,7 +107,11 @@ def codebuild(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Stubber]]:
     client = boto3.client(
         "codebuild", region_name="eu-west-1", aws_access_key_id="testing", aws_secret_access_key="testing"
     )
+    s3 = FakeS3()
+    clients = {"codebuild": client, "s3": s3}
+    monkeypatch.setattr(function.boto3, "client", lambda service, config=None: clients[service])
     with Stubber(client) as stubber:
+        stubber.s3 = s3  # type: ignore[attr-defined]
         yield client, stubber
         stubber.assert_no_pending_responses()
 
@@ -103,19 +134,28 @@ def build(status: str, **extra: Any) -> dict[str, Any]:
     return {"id": BUILD_ID, "buildStatus": status, **extra}
 
 
-def expect_start(stubber: Stubber, props: dict[str, str] = PROPERTIES, url: str = EXPECTED_URL) -> None:
+def expect_start(
+    stubber: Stubber,
+    props: dict[str, str] = PROPERTIES,
+    url: str = EXPECTED_URL,
+    version: str | None = BOOTSTRAP_VERSION,
+) -> None:
+    """start_build with the overrides of DESIGN.md, on the bootstrap's verified object version."""
     key = props["SeedCodeKey"]
     overrides = [
         {"name": "REPOSITORY_URL", "value": url, "type": "PLAINTEXT"},
         {"name": "REPOSITORY_BRANCH", "value": props["Branch"], "type": "PLAINTEXT"},
         {"name": "SEED_CODE_S3_URI", "value": f"s3://{props['SeedCodeBucket']}/{key}", "type": "PLAINTEXT"},
         {"name": "SEED_CODE_ID", "value": key.rsplit("/", 1)[-1], "type": "PLAINTEXT"},
+        {"name": "SEED_CODE_SHA256", "value": props["SeedCodeSha256"], "type": "PLAINTEXT"},
     ]
-    stubber.add_response(
-        "start_build",
-        {"build": build("IN_PROGRESS")},
-        {"projectName": props["CodeBuildProjectName"], "environmentVariablesOverride": overrides},
-    )
+    expected: dict[str, Any] = {
+        "projectName": props["CodeBuildProjectName"],
+        "environmentVariablesOverride": overrides,
+    }
+    if version:
+        expected["sourceVersion"] = version
+    stubber.add_response("start_build", {"build": build("IN_PROGRESS")}, expected)
 
 
 def the_answer(answers: list[dict[str, Any]]) -> dict[str, Any]:
@@ -191,24 +231,24 @@ def test_update_with_same_seed_returns_same_url_without_a_build(response_url, co
         ("new seed", {"SeedCodeKey": "seedcode/modelbuild-fedcba9876543210.zip"}),
         ("new branch", {"Branch": "develop"}),
         ("new repository", {"FullRepositoryName": "my-org/other-repo"}),
+        ("new build project", {"CodeBuildProjectName": "sagemaker-other-git-seedcodecheckin"}),
     ],
 )
-def test_update_with_changed_seed_reseeds_and_keeps_the_physical_id(
+def test_update_never_touches_the_repository_and_keeps_id_and_url(
     case: str, changed: dict[str, str], response_url, codebuild
 ) -> None:
+    """A new release's seed must never be pushed over the data scientist's commits (as AWS's seeding)."""
     url, answers = response_url
-    client, stubber = codebuild
-    new = {**PROPERTIES, **changed}
-    expect_start(stubber, new, function.proxy_url(new["ConnectionArn"], new["FullRepositoryName"]))
-    stubber.add_response("batch_get_builds", {"builds": [build("SUCCEEDED")]}, {"ids": [BUILD_ID]})
+    client, _ = codebuild  # no stubbed responses: any CodeBuild call would fail the test
     clock = Clock(900)
     update = event(url, "Update", PhysicalResourceId="kept-id", OldResourceProperties=dict(PROPERTIES))
-    update["ResourceProperties"] = new
+    update["ResourceProperties"] = {**PROPERTIES, **changed}
     function.handler(update, clock, codebuild=client, sleep=clock.sleep)
     answer = the_answer(answers)
     assert answer["Status"] == "SUCCESS", answer["Reason"]
     assert answer["PhysicalResourceId"] == "kept-id"
-    assert answer["Data"]["url"].endswith(f"/{new['FullRepositoryName']}.git")
+    assert answer["Data"] == {"url": function.proxy_url(CONNECTION, PROPERTIES["FullRepositoryName"])}
+    assert clock.sleeps == []
 
 
 @pytest.mark.parametrize(
@@ -295,27 +335,6 @@ def test_failed_check_in_names_the_build_and_links_its_log(response_url, codebui
     assert answer["Data"] == {"url": EXPECTED_URL}
 
 
-def test_a_build_still_running_is_reported_before_the_lambda_times_out(response_url, codebuild) -> None:
-    url, answers = response_url
-    client, stubber = codebuild
-    expect_start(stubber)
-    budget = 120
-    polls = int((budget - function.MARGIN_SECONDS) // function.POLL_SECONDS)
-    for _ in range(polls):
-        stubber.add_response("batch_get_builds", {"builds": [build("IN_PROGRESS")]}, {"ids": [BUILD_ID]})
-    clock = Clock(budget)
-    function.handler(event(url), clock, codebuild=client, sleep=clock.sleep)
-    answer = the_answer(answers)
-    assert answer["Status"] == "FAILED"
-    assert (
-        "still running" in answer["Reason"]
-        and BUILD_ID in answer["Reason"]
-        and "/log?region=" in answer["Reason"]
-    )
-    assert clock.now <= budget - function.MARGIN_SECONDS + function.POLL_SECONDS
-    assert clock.now < budget
-
-
 def test_missing_properties_fail_naming_them(response_url, codebuild) -> None:
     url, answers = response_url
     client, _ = codebuild
@@ -341,22 +360,126 @@ def test_the_inlined_code_behaves_like_the_module(response_url, codebuild) -> No
     assert the_answer(answers)["Data"] == {"url": EXPECTED_URL}
 
 
-def test_default_client_bounds_each_call_within_the_margin(response_url, codebuild, monkeypatch) -> None:
+class FakeCodeBuild:
+    """CodeBuild whose build never ends; each call costs call_seconds of the fake clock."""
+
+    def __init__(self, clock: Clock, call_seconds: float = 0.0) -> None:
+        self.clock, self.call_seconds = clock, call_seconds
+        self.calls: list[str] = []
+
+    def _call(self, name: str) -> dict[str, Any]:
+        self.clock.now += self.call_seconds
+        self.calls.append(name)
+        return build("IN_PROGRESS")
+
+    def start_build(self, **kwargs: Any) -> dict[str, Any]:
+        return {"build": self._call("start_build")}
+
+    def batch_get_builds(self, ids: list[str]) -> dict[str, Any]:
+        return {"builds": [self._call("batch_get_builds")]}
+
+
+def test_a_build_still_running_is_reported_before_the_lambda_times_out(response_url) -> None:
+    url, answers = response_url
+    budget = 400
+    clock = Clock(budget)
+    codebuild = FakeCodeBuild(clock)
+    function.handler(event(url), clock, codebuild=codebuild, s3=FakeS3(), sleep=clock.sleep)
+    answer = the_answer(answers)
+    assert answer["Status"] == "FAILED"
+    assert (
+        "still running" in answer["Reason"]
+        and BUILD_ID in answer["Reason"]
+        and "/log?region=" in answer["Reason"]
+    )
+    assert codebuild.calls.count("batch_get_builds") >= 1
+    assert budget - clock.now >= function.MARGIN_SECONDS
+
+
+def worst_case(config: Any) -> float:
+    """The longest one botocore call may take under config: every attempt connects and reads to its timeout,
+    and standard mode waits up to 1 s before a retry, 5 s more when the service asks (x-amz-retry-after)."""
+    attempts = config.retries["total_max_attempts"]
+    return attempts * (config.connect_timeout + config.read_timeout) + (attempts - 1) * (1 + 5)
+
+
+@pytest.mark.parametrize("budget", [900, 300, 200])
+def test_with_every_call_at_its_worst_the_answer_completes_before_the_timeout(
+    budget: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every AWS call takes its configured worst case, every PUT of the answer times out: the last attempt
+    still ends before the Lambda's timeout."""
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    clock = Clock(budget)
+    made: dict[str, Any] = {}
+
+    def client(service: str, config: Any = None) -> Any:
+        assert config is not None, f"the {service} client has no bounded config"
+        fake = FakeS3 if service == "s3" else FakeCodeBuild
+        made[service] = fake(clock, worst_case(config))  # type: ignore[operator]
+        return made[service]
+
+    puts: list[tuple[float, float]] = []
+
+    def urlopen(request: Any, timeout: float | None = None) -> Any:
+        assert timeout is not None and timeout > 0, "each PUT of the answer needs a timeout"
+        clock.now += timeout
+        puts.append((clock.now, timeout))
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(function.boto3, "client", client)
+    monkeypatch.setattr(function.urllib.request, "urlopen", urlopen)
+    monkeypatch.setattr(function.time, "sleep", clock.sleep)
+    function.handler(
+        event("https://cloudformation-custom-resource-response.example/x"), clock, sleep=clock.sleep
+    )
+    assert puts, "the function never tried to answer"
+    if budget == 900:  # the Lambda's own timeout: room to check, start and poll before giving up
+        assert made["codebuild"].calls[:2] == ["start_build", "batch_get_builds"]
+    assert clock.now < budget, f"the last answer attempt ended {clock.now - budget:.0f} s after the timeout"
+
+
+@pytest.mark.parametrize(
+    ("case", "key", "swapped"),
+    [
+        ("bootstrap swapped", PROPERTIES["BootstrapKey"], b"PK a bootstrap someone else uploaded"),
+        ("seed swapped", PROPERTIES["SeedCodeKey"], b"PK a seed with a stray .env"),
+    ],
+)
+def test_an_asset_with_another_hash_is_refused_before_any_build(
+    case: str, key: str, swapped: bytes, response_url, codebuild
+) -> None:
+    url, answers = response_url
+    client, stubber = codebuild  # no start_build stubbed: starting a build would fail the test
+    stubber.s3.objects[key] = (swapped, "v-swapped")
+    clock = Clock(900)
+    function.handler(event(url), clock, codebuild=client, sleep=clock.sleep)
+    answer = the_answer(answers)
+    assert answer["Status"] == "FAILED"
+    expected = (
+        PROPERTIES["BootstrapSha256"] if key == PROPERTIES["BootstrapKey"] else PROPERTIES["SeedCodeSha256"]
+    )
+    for part in (key, expected, hashlib.sha256(swapped).hexdigest(), "sm-mlops register"):
+        assert part in answer["Reason"], (part, answer["Reason"])
+
+
+def test_the_build_runs_the_bootstrap_version_that_was_checked(response_url, codebuild) -> None:
     url, answers = response_url
     client, stubber = codebuild
-    expect_start(stubber)
+    expect_start(stubber, version=BOOTSTRAP_VERSION)  # sourceVersion: the object version just verified
     stubber.add_response("batch_get_builds", {"builds": [build("SUCCEEDED")]}, {"ids": [BUILD_ID]})
-    made: list[tuple[str, Any]] = []
-
-    def fake_client(service: str, config: Any = None) -> Any:
-        made.append((service, config))
-        return client
-
-    monkeypatch.setattr(function.boto3, "client", fake_client)
     clock = Clock(900)
-    function.handler(event(url), clock, sleep=clock.sleep)
+    function.handler(event(url), clock, codebuild=client, sleep=clock.sleep)
     assert the_answer(answers)["Status"] == "SUCCESS"
-    ((service, config),) = made
-    assert service == "codebuild"
-    attempts = config.retries["total_max_attempts"]
-    assert attempts * (config.connect_timeout + config.read_timeout) < function.MARGIN_SECONDS
+    assert stubber.s3.reads == [PROPERTIES["BootstrapKey"], PROPERTIES["SeedCodeKey"]]
+
+
+def test_an_unversioned_bucket_starts_the_build_without_a_source_version(response_url, codebuild) -> None:
+    url, answers = response_url
+    client, stubber = codebuild
+    stubber.s3.objects = {k: (data, None) for k, (data, _) in stubber.s3.objects.items()}
+    expect_start(stubber, version=None)
+    stubber.add_response("batch_get_builds", {"builds": [build("SUCCEEDED")]}, {"ids": [BUILD_ID]})
+    clock = Clock(900)
+    function.handler(event(url), clock, codebuild=client, sleep=clock.sleep)
+    assert the_answer(answers)["Status"] == "SUCCESS"
