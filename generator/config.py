@@ -5,14 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
 
-from generator.roles import ROLE_KINDS
-
-Form = Literal["v1", "v2"]
-RoleFamily = Literal["service-catalog", "projects"]
-FORMS: tuple[Form, ...] = ("v1", "v2")
-ROLE_FAMILIES: tuple[RoleFamily, ...] = ("service-catalog", "projects")
+from generator.constants import FORMS, ROLE_FAMILIES, ROLE_KINDS, Form, RoleFamily, variant_name
 
 
 class ConfigError(ValueError):
@@ -84,8 +78,7 @@ class TemplateConfig:
 
 # The variants `python -m generator render` writes (docs/DESIGN.md "Template variants").
 VARIANTS: dict[str, TemplateConfig] = {
-    "mlops-third-party-git-v1": TemplateConfig(form="v1"),
-    "mlops-third-party-git-v2": TemplateConfig(form="v2"),
-    "mlops-third-party-git-v1-projects-roles": TemplateConfig(form="v1", role_family="projects"),
-    "mlops-third-party-git-v2-projects-roles": TemplateConfig(form="v2", role_family="projects"),
+    variant_name(form, family): TemplateConfig(form=form, role_family=family)
+    for family in ROLE_FAMILIES
+    for form in FORMS
 }

@@ -1,11 +1,18 @@
-"""Names shared across the generator's modules: logical IDs, physical names and their length budgets.
+"""The contract: names several parts must agree on, free of troposphere so that all may import it.
 
-Logical IDs are AWS's own (REFERENCE §2): renaming one replaces the resource on stack update, so treat a
+The generator builds the template from these; `sm-mlops`, the demo, the bench and the tests find what the
+template made by them: variants and their file names, role names per family, physical names and their length
+budgets, parameter names, stage and action names. The project-name rule is
+`generator.validation.PROJECT_NAME`.
+
+Logical IDs are AWS's own: renaming one replaces the resource on stack update, so treat a
 change here as breaking. Every physical name starts with `sagemaker-`: the Studio launch role may only create
 CodeBuild projects, pipelines, rules, functions and buckets whose names carry that prefix.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 # --- inputs that physical names are built from --------------------------------------------------------------
 PROJECT_NAME_MAX = 32  # SageMaker project names: 1..32 characters
@@ -14,6 +21,35 @@ LONGEST_PROJECT_NAME = "a" * PROJECT_NAME_MAX
 LONGEST_PROJECT_ID = "p-" + "0" * (PROJECT_ID_LENGTH - 2)
 LONGEST_REGION = "ap-southeast-10"  # longer than any region today (14 characters), one to spare
 LONGEST_ACCOUNT = "0" * 12
+
+# --- variants: template form x role family ------------------------------------------------------------------
+Form = Literal["v1", "v2"]  # v1: the walkthrough's Studio form; v2: today's built-in form (one connection)
+RoleFamily = Literal["service-catalog", "projects"]
+FORMS: tuple[Form, ...] = ("v1", "v2")
+ROLE_FAMILIES: tuple[RoleFamily, ...] = ("service-catalog", "projects")
+TEMPLATE_STEM = "mlops-third-party-git"
+
+
+def variant_name(form: str, role_family: str) -> str:
+    """`mlops-third-party-git-<form>[-projects-roles]`: the variant's name and its file's stem."""
+    return f"{TEMPLATE_STEM}-{form}" + ("-projects-roles" if role_family == "projects" else "")
+
+
+# --- roles: the template references them, `sm-mlops bootstrap` creates the missing ones ---------------------
+SERVICE_ROLE_PATH = "/service-role/"
+FAMILY_PREFIX = {
+    "service-catalog": "AmazonSageMakerServiceCatalogProducts",
+    "projects": "AmazonSageMakerProjects",
+}
+# The kinds of role a template references, as AWS names them; bootstrap also makes the family's Launch role.
+ROLE_KINDS = ("Use", "CodeBuild", "CodePipeline", "Events", "Lambda", "CloudFormation", "Execution")
+
+
+def role_name(family: str, kind: str) -> str:
+    """The role's name without its path; AWS spells the CloudFormation role "...CloudformationRole"."""
+    spelled = "Cloudformation" if kind == "CloudFormation" else kind
+    return f"{FAMILY_PREFIX[family]}{spelled}Role"
+
 
 # --- parameter names ----------------------------------------------------------------------------------------
 PROJECT_NAME = "SageMakerProjectName"

@@ -1,6 +1,6 @@
 """Role family names → role ARNs. The template creates no IAM role: it references the ones Studio creates.
 
-A launch role may pass only the roles of its own family (REFERENCE §3): one family per template.
+A launch role may pass only the roles of its own family: one family per template.
 """
 
 from __future__ import annotations
@@ -9,21 +9,14 @@ from collections.abc import Mapping
 
 from troposphere import Sub
 
-# The kinds of role a template references, in the names AWS uses (note AWS's spelling "Cloudformation").
-ROLE_KINDS = ("Use", "CodeBuild", "CodePipeline", "Events", "Lambda", "CloudFormation", "Execution")
-
-FAMILY_PREFIX = {
-    "service-catalog": "service-role/AmazonSageMakerServiceCatalogProducts",
-    "projects": "service-role/AmazonSageMakerProjects",
-}
+from generator import constants as c
 
 
 def role_name(family: str, kind: str) -> str:
     """The role's name with its path, e.g. service-role/AmazonSageMakerServiceCatalogProductsCodeBuildRole."""
-    if kind not in ROLE_KINDS:
-        raise ValueError(f"role kind {kind!r} is unknown; use one of {', '.join(ROLE_KINDS)}")
-    spelled = "Cloudformation" if kind == "CloudFormation" else kind
-    return f"{FAMILY_PREFIX[family]}{spelled}Role"
+    if kind not in c.ROLE_KINDS:
+        raise ValueError(f"role kind {kind!r} is unknown; use one of {', '.join(c.ROLE_KINDS)}")
+    return c.SERVICE_ROLE_PATH.lstrip("/") + c.role_name(family, kind)
 
 
 def role_arn(family: str, kind: str, explicit: Mapping[str, str] | None = None) -> Sub | str:

@@ -1,6 +1,6 @@
 """checkov findings the launch role makes impossible to fix, each naming the permission it lacks.
 
-REFERENCE §3 lists what Studio's default launch role may do.
+Studio's default launch role may do only what AWS's managed launch policy allows.
 
 A skip is allowed only here and only for that reason; everything else is fixed in the template.
 """

@@ -1,4 +1,4 @@
-"""`bootstrap`: the Studio service roles of one family (REFERENCE §3) and SageMaker projects enabled.
+"""`bootstrap`: the Studio service roles of one family and SageMaker projects enabled.
 
 Only what is missing is created; an existing role is never changed (its owner may have hardened it).
 The permissions are an inline equivalent of AWS's managed policies, scoped to the `sagemaker-` prefix.
@@ -12,15 +12,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from generator import constants as c
 from scripts.common import Aws, BadInput, is_not_found, progress
 
-SERVICE_ROLE_PATH = "/service-role/"
-FAMILY_PREFIX = {
-    "service-catalog": "AmazonSageMakerServiceCatalogProducts",
-    "projects": "AmazonSageMakerProjects",
-}
-# Role kinds in the order they are created; the name is the family prefix + kind + "Role".
-KINDS = ("Launch", "Use", "CodeBuild", "CodePipeline", "Events", "Lambda", "CloudFormation", "Execution")
+SERVICE_ROLE_PATH, FAMILY_PREFIX = c.SERVICE_ROLE_PATH, c.FAMILY_PREFIX
+# Role kinds in the order they are created: the family's launch role, then those the template references.
+KINDS = ("Launch", *c.ROLE_KINDS)
 TRUSTED = {
     "Launch": ["servicecatalog.amazonaws.com"],
     "Use": [
@@ -49,12 +46,7 @@ def role_name(family: str, kind: str) -> str:
         raise BadInput(
             f"unknown role family {family!r}", field="--role-family", fix=f"use one of {list(FAMILY_PREFIX)}"
         )
-    return f"{FAMILY_PREFIX[family]}{_spelled(kind)}Role"
-
-
-def _spelled(kind: str) -> str:
-    """AWS spells the CloudFormation role "...CloudformationRole" (generator/roles.py does the same)."""
-    return "Cloudformation" if kind == "CloudFormation" else kind
+    return c.role_name(family, kind)
 
 
 def role_arn(partition: str, account: str, family: str, kind: str) -> str:
@@ -82,7 +74,7 @@ def permissions(partition: str, account: str, family: str, kind: str) -> dict[st
     from scripts.servicecatalog import asset_bucket_name  # imports this module: one spelling of the name
 
     arn = f"arn:{partition}"
-    own = f"{arn}:iam::{account}:role{SERVICE_ROLE_PATH}{FAMILY_PREFIX[family]}"
+    own = f"{arn}:iam::{account}:role{SERVICE_ROLE_PATH}"
     buckets = [f"{arn}:s3:::sagemaker-*", f"{arn}:s3:::sagemaker-*/*"]
     tagged_connection = {"StringEqualsIgnoreCase": {"aws:ResourceTag/sagemaker": "true"}}
     connections = [
@@ -97,7 +89,7 @@ def permissions(partition: str, account: str, family: str, kind: str) -> dict[st
     def pass_role(kinds: list[str], service: str) -> dict[str, Any]:
         return _allow(
             ["iam:PassRole"],
-            [f"{own}{_spelled(k)}Role" for k in kinds],
+            [f"{own}{c.role_name(family, k)}" for k in kinds],
             {"StringEquals": {"iam:PassedToService": service}},
         )
 
@@ -199,7 +191,7 @@ def permissions(partition: str, account: str, family: str, kind: str) -> dict[st
                 ],
                 [f"{arn}:sagemaker:*:{account}:*"],
             ),
-            _allow(["iam:PassRole"], [f"{own}{_spelled(k)}Role" for k in KINDS if k != "Launch"]),
+            _allow(["iam:PassRole"], [f"{own}{c.role_name(family, k)}" for k in c.ROLE_KINDS]),
             _allow(
                 ["codestar-connections:PassConnection", "codeconnections:PassConnection"],
                 connections,

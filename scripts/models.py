@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from generator import constants as c
 from scripts.common import Aws, BadInput, NotFound, paginate
 from scripts.projects import project_names
 
-STAGING_STAGE = "DeployStaging"
-APPROVAL_ACTION = "ApproveDeployment"
+STAGING_STAGE, APPROVAL_ACTION = c.STAGING_STAGE, c.APPROVAL_ACTION
 
 
 def approve_model(aws: Aws, project: str, version: int | None = None, note: str = "") -> dict[str, Any]:

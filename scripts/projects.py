@@ -10,6 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from generator import constants as c
+from generator.validation import PROJECT_NAME
 from scripts.common import (
     Aws,
     BadInput,
@@ -23,8 +24,7 @@ from scripts.common import (
 )
 from scripts.templates import parse_template
 
-# REFERENCE §1: SageMaker's own rule for project names (1 to 32 characters).
-PROJECT_NAME_RE = re.compile(r"^[a-zA-Z](-*[a-zA-Z0-9]){0,31}$")
+PROJECT_NAME_RE = re.compile(PROJECT_NAME.pattern)  # the template's rule: SageMaker's own, 1 to 32 characters
 PLACEHOLDER_ID = "p-000000000000"  # stands in for the id SageMaker will assign, for validation only
 
 # Hourly on-demand list prices of the instance types the seed code uses, real-time inference, us-east-1.
@@ -105,7 +105,7 @@ def check_project_name(name: str) -> None:
         raise BadInput(
             f"{name!r} is not a valid project name",
             field="ProjectName",
-            fix="1 to 32 letters, digits and hyphens, starting with a letter, no trailing hyphen",
+            fix=f"use {PROJECT_NAME.description}",
         )
 
 

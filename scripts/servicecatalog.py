@@ -1,4 +1,4 @@
-"""`register` / `deregister`: the product in Service Catalog, as Studio needs it (REFERENCE §6).
+"""`register` / `deregister`: the product in Service Catalog, as Studio needs it.
 
 Each step is an idempotent `ensure_*`: it finds what an earlier run made before creating anything, so a run
 that failed half-way is finished by running the command again, and three runs give one portfolio, one
@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from generator import constants as c
 from scripts.common import Aws, BadInput, CommandError, NotFound, is_not_found, paginate, progress, retry_on
 from scripts.iam_roles import role_arn
 from scripts.templates import read_template, template_hash, template_path
@@ -35,7 +36,7 @@ STEPS = ("assets", "portfolio", "product", "version", "association", "launch-con
 
 def asset_bucket_name(account: str, region: str) -> str:
     """DESIGN.md "Assets": `sagemaker-mlops-assets-<account>-<region>` (≤ 50 characters)."""
-    return f"sagemaker-mlops-assets-{account}-{region}"
+    return c.ASSET_BUCKET_NAME.replace("${AWS::AccountId}", account).replace("${AWS::Region}", region)
 
 
 def product_name_for(variant: str, role_family: str) -> str:
@@ -458,7 +459,7 @@ def ensure_launch_constraint(
         ProductId=product_id,
     )
     replaced = ""
-    for constraint in [c for c in constraints if c["Type"] == "LAUNCH"]:
+    for constraint in [k for k in constraints if k["Type"] == "LAUNCH"]:
         detail = sc.describe_constraint(Id=constraint["ConstraintId"])
         named = json.loads(detail.get("ConstraintParameters") or "{}").get("RoleArn")
         if named == launch_role_arn:

@@ -8,12 +8,13 @@ from typing import Any
 
 import yaml
 
+from generator import constants as c
 from scripts.common import BadInput, NotFound
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
-VARIANTS = ("v1", "v2")
-ROLE_FAMILIES = ("service-catalog", "projects")
+VARIANTS = c.FORMS
+ROLE_FAMILIES = c.ROLE_FAMILIES
 
 
 def template_path(variant: str, role_family: str, templates_dir: Path = TEMPLATES_DIR) -> Path:
@@ -26,8 +27,7 @@ def template_path(variant: str, role_family: str, templates_dir: Path = TEMPLATE
         raise BadInput(
             f"unknown role family {role_family!r}", field="--role-family", fix=f"use one of {ROLE_FAMILIES}"
         )
-    suffix = "-projects-roles" if role_family == "projects" else ""
-    return templates_dir / f"mlops-third-party-git-{variant}{suffix}.yaml"
+    return templates_dir / f"{c.variant_name(variant, role_family)}.yaml"
 
 
 class _TolerantLoader(yaml.SafeLoader):

@@ -20,7 +20,18 @@ def imported_top_levels(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
+        elif isinstance(node, ast.Call) and _loads_by_name(node) and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                names.add(first.value)
     return names
+
+
+def _loads_by_name(call: ast.Call) -> bool:
+    """`importlib.import_module("x")`, `import_module("x")` or `__import__("x")`."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    return name in {"import_module", "__import__"}
 
 
 def python_files(folder: str) -> list[Path]:
@@ -58,5 +69,14 @@ def test_standin_imports_only_the_validator_of_the_generator() -> None:
 
 def test_the_fence_check_sees_imports(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
-    sample.write_text("import standin.server\nfrom generator.validation import check\nfrom . import local\n")
-    assert imported_top_levels(sample) == {"standin.server", "generator.validation"}
+    sample.write_text(
+        "import importlib\nimport standin.server\nfrom generator.validation import check\n"
+        "from . import local\nimportlib.import_module('scripts.cli')\n__import__('demo')\n"
+    )
+    assert imported_top_levels(sample) == {
+        "importlib",
+        "standin.server",
+        "generator.validation",
+        "scripts.cli",
+        "demo",
+    }

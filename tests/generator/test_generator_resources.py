@@ -8,7 +8,8 @@ import pytest
 from generator_helpers import CONNECTION_ARN, Evaluator, example_values, template_of
 
 from generator.config import VARIANTS, ConfigError, TemplateConfig
-from generator.roles import ROLE_KINDS, role_name
+from generator.constants import ROLE_KINDS
+from generator.roles import role_name
 from generator.seeding import asset_keys
 from seeding import function
 from seeding.assets import BOOTSTRAP, MODELBUILD, MODELDEPLOY, build_assets

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from scripts import projects
 from scripts.common import Aws, Waiter
 from scripts.iam_roles import ensure_roles
@@ -57,3 +59,24 @@ def repos(name: str, connection: str) -> RepoOptions:
 
 def create(aws: Aws, product_id: str, name: str, connection: str) -> dict[str, Any]:
     return projects.create_project(aws, name, product_id, repos(name, connection), {}, waiter=fast())
+
+
+def bucket_settings(s3: Any, bucket: str) -> dict[str, Any]:
+    """What AWS answers for each of the asset bucket's settings (None: not set)."""
+
+    def read(call: Any, *path: str) -> Any:
+        try:
+            answer = call(Bucket=bucket)
+        except ClientError:
+            return None
+        for key in path:
+            answer = answer.get(key, {}) if isinstance(answer, dict) else answer
+        return answer
+
+    return {
+        "encryption": read(s3.get_bucket_encryption, "ServerSideEncryptionConfiguration", "Rules"),
+        "public access block": read(s3.get_public_access_block, "PublicAccessBlockConfiguration"),
+        "ownership": read(s3.get_bucket_ownership_controls, "OwnershipControls", "Rules"),
+        "versioning": read(s3.get_bucket_versioning, "Status"),
+        "policy": read(s3.get_bucket_policy, "Policy"),
+    }

@@ -1,4 +1,4 @@
-"""A fault at each AWS call of `project create`, `update` and `delete`, then the same command again.
+"""A fault at each AWS call of `register`, `project create|update|delete`, then the same command again.
 
 The calls a command makes are recorded once, from a run without faults on the stand-in (its runtime off);
 then, for every N, the Nth call fails as an AWS outage would (`ServiceUnavailable` after the SDK's retries)
@@ -9,6 +9,7 @@ test compares the two states in full.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,11 @@ import boto3
 import botocore.loaders
 import botocore.session
 import pytest
-from botocore.exceptions import ClientError
-from standin_world import create, fast, repos, studio_role
+from botocore.exceptions import BotoCoreError, ClientError
+from sm_fakes import no_sleep
+from standin_world import bucket_settings, create, fast, repos, studio_role
 
-from scripts import cleanup, projects
+from scripts import cleanup, projects, servicecatalog
 from scripts.common import Aws, CommandError, NotFound
 from scripts.projects import Names
 from scripts.servicecatalog import RegisterOptions, register
@@ -59,7 +61,7 @@ def each_fault(command: Callable[[Aws], Any]) -> Iterator[tuple[int, str, Aws]]:
 
 
 def run_with_fault(command: Callable[[Aws], Any], faulty: Aws) -> None:
-    with contextlib.suppress(ClientError, CommandError):  # a fault in a poll that is repeated may not fail it
+    with contextlib.suppress(ClientError, BotoCoreError, CommandError):  # a repeated poll may not fail
         command(faulty)
 
 
@@ -182,3 +184,66 @@ def test_delete_finishes_after_a_fault_at_any_call(aws: Aws, product: str, conne
             command(names.name)(aws)
         assert cleanup.plan_delete(aws, names) == [], f"fault at call {at} ({operation})"
     assert cleanup.plan_delete(aws, neighbour) == untouched
+
+
+def registration_state(aws: Aws) -> dict[str, Any]:
+    """What `register` leaves: portfolio, product, versions, constraint, principals, the asset bucket."""
+    sc, s3 = aws.client("servicecatalog"), aws.client("s3")
+    portfolios = sc.list_portfolios()["PortfolioDetails"]
+    products = sc.search_products_as_admin()["ProductViewDetails"]
+    state: dict[str, Any] = {
+        "portfolios": sorted(p["DisplayName"] for p in portfolios),
+        "products": sorted(p["ProductViewSummary"]["Name"] for p in products),
+    }
+    for product in products:
+        product_id = product["ProductViewSummary"]["ProductId"]
+        artifacts = sc.list_provisioning_artifacts(ProductId=product_id)["ProvisioningArtifactDetails"]
+        state["versions"] = sorted(
+            (a["Name"], a["Active"], a.get("Guidance", "DEFAULT"))
+            for a in (
+                sc.describe_provisioning_artifact(ProductId=product_id, ProvisioningArtifactId=x["Id"])[
+                    "ProvisioningArtifactDetail"
+                ]
+                for x in artifacts
+            )
+        )
+        state["tags"] = sorted(
+            (t["Key"], t["Value"]) for t in sc.describe_product_as_admin(Id=product_id).get("Tags", [])
+        )
+    for portfolio in portfolios:
+        constraints = sc.list_constraints_for_portfolio(PortfolioId=portfolio["Id"])["ConstraintDetails"]
+        state["constraints"] = sorted(c["Type"] for c in constraints)
+        principals = sc.list_principals_for_portfolio(PortfolioId=portfolio["Id"])["Principals"]
+        state["principals"] = sorted(p["PrincipalARN"] for p in principals)
+    bucket = servicecatalog.asset_bucket_name(aws.account, aws.region)
+    state["bucket"] = bucket_settings(s3, bucket)
+    listed = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+    state["objects"] = {
+        o["Key"]: hashlib.sha256(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()).hexdigest()
+        for o in listed
+    }
+    return state
+
+
+def test_register_finishes_after_a_fault_at_any_call(aws: Aws, v1: Path) -> None:
+    """Each run starts from an account with only the roles `bootstrap` makes, as the first register does."""
+    options = RegisterOptions(template_file=v1, studio_role_arns=[studio_role(aws)])
+
+    def command(session: Aws) -> Any:
+        return register(session, options, sleep=no_sleep)
+
+    def unregister() -> None:  # back to the account before the first register
+        servicecatalog.deregister(aws, options)
+        bucket = servicecatalog.asset_bucket_name(aws.account, aws.region)
+        cleanup.empty_bucket(aws.client("s3"), bucket)
+        aws.client("s3").delete_bucket(Bucket=bucket)
+
+    command(aws)
+    expected = registration_state(aws)
+    assert len(expected["versions"]) == 1 and expected["objects"]
+    unregister()
+    for at, operation, faulty in each_fault(command):
+        unregister()
+        run_with_fault(command, faulty)
+        command(aws)
+        assert registration_state(aws) == expected, f"fault at call {at} ({operation})"

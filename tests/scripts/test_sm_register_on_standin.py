@@ -11,7 +11,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from policy_eval import matching
 from sm_fakes import no_sleep
-from standin_world import studio_role
+from standin_world import bucket_settings, studio_role
 
 from generator.policies import asset_bucket_policy
 from scripts import iam_roles, projects, servicecatalog
@@ -79,27 +79,6 @@ def fail_once(client: Any, operation: str) -> list[str]:
 
     client.meta.events.register(f"before-call.{client.meta.service_model.service_name}", before_call)
     return failed
-
-
-def bucket_settings(s3: Any, bucket: str) -> dict[str, Any]:
-    """What AWS answers for each of the asset bucket's settings (None: not set)."""
-
-    def read(call: Any, *path: str) -> Any:
-        try:
-            answer = call(Bucket=bucket)
-        except ClientError:
-            return None
-        for key in path:
-            answer = answer.get(key, {}) if isinstance(answer, dict) else answer
-        return answer
-
-    return {
-        "encryption": read(s3.get_bucket_encryption, "ServerSideEncryptionConfiguration", "Rules"),
-        "public access block": read(s3.get_public_access_block, "PublicAccessBlockConfiguration"),
-        "ownership": read(s3.get_bucket_ownership_controls, "OwnershipControls", "Rules"),
-        "versioning": read(s3.get_bucket_versioning, "Status"),
-        "policy": read(s3.get_bucket_policy, "Policy"),
-    }
 
 
 def test_a_register_that_failed_configuring_the_bucket_is_finished_by_the_next(aws: Aws, v1: Path) -> None:
