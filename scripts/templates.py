@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from cfn_tools import load_yaml
 
 from generator import constants as c
 from scripts.common import BadInput, NotFound
@@ -30,35 +31,22 @@ def template_path(variant: str, role_family: str, templates_dir: Path = TEMPLATE
     return templates_dir / f"{c.variant_name(variant, role_family)}.yaml"
 
 
-class _TolerantLoader(yaml.SafeLoader):
-    """Reads CloudFormation YAML, keeping short-form intrinsics (`!Ref x`) as `{"Ref": x}`."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = suffix if suffix in {"Ref", "Condition"} else f"Fn::{suffix}"
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt" and isinstance(value, str):
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-_TolerantLoader.add_multi_constructor("!", _intrinsic)
-
-
 def parse_template(body: str | bytes) -> dict[str, Any]:
-    """A template body (YAML or JSON) as a dict."""
-    data = yaml.load(body, Loader=_TolerantLoader)  # noqa: S506 - SafeLoader subclass
+    """A template body (YAML in its long or short form, or JSON) as a dict, intrinsics in their long form."""
+    text = body.decode() if isinstance(body, bytes) else body
+    try:
+        data = load_yaml(text)
+    except yaml.YAMLError as error:
+        raise BadInput(
+            f"the template is not YAML or JSON: {error}",
+            field="template",
+            fix="give a CloudFormation template",
+        ) from error
     if not isinstance(data, dict):
         raise BadInput(
             "the template is not a mapping", field="template", fix="give a CloudFormation template"
         )
-    return data
+    return dict(data)
 
 
 def read_template(path: Path) -> tuple[bytes, dict[str, Any]]:
