@@ -15,10 +15,9 @@ checks both before starting the build, refusing a mismatch with the object, both
 it checked is what runs: the bootstrap is read as one object version and the build is started on that same
 version (`sourceVersion`; the bootstrap is the code that runs, so it must be pinned, it cannot check
 itself); the seed's hash goes to the build (`SEED_CODE_SHA256`) and checkin.py checks the zip it downloaded
-before unpacking it, so a seed swapped after this check fails the build instead of being pushed. In a bucket
-without versioning (no version id) the bootstrap cannot be pinned: the build then takes the current object,
-and the gap is the seconds between the check and the build's download (`sm-mlops register` turns
-versioning on).
+before unpacking it, so a seed swapped after this check fails the build instead of being pushed. A bucket
+without versioning (no version id) cannot pin the bootstrap, so it is refused before any build, naming the
+fix: `sm-mlops register` turns versioning on.
 
 Time: every AWS call is bounded by CLIENT_CONFIG, so its worst case is known (CALL_WORST), and so is the
 answer's (ANSWER_WORST: every attempt timing out, with the waits between). The function starts a call or a
@@ -194,6 +193,12 @@ def check_in(codebuild, s3, props, url, partition, seconds_left, sleep):
     """Check the assets, run the check-in build; (status, reason) for CloudFormation."""
     bucket = props["SeedCodeBucket"]
     version = verified_version(s3, bucket, props["BootstrapKey"], props["BootstrapSha256"], seconds_left)
+    if version is None:
+        raise ValueError(
+            f"s3://{bucket} keeps no object versions, so the bootstrap checked could not be the one that "
+            "runs. Nothing was pushed. Run `sm-mlops register` to repair the asset bucket (it turns "
+            "versioning on), then retry."
+        )
     verified_version(s3, bucket, props["SeedCodeKey"], props["SeedCodeSha256"], seconds_left)
     build = start(codebuild, props, url, version, seconds_left, sleep)
     while build["buildStatus"] == "IN_PROGRESS":

@@ -474,12 +474,14 @@ def test_the_build_runs_the_bootstrap_version_that_was_checked(response_url, cod
     assert stubber.s3.reads == [PROPERTIES["BootstrapKey"], PROPERTIES["SeedCodeKey"]]
 
 
-def test_an_unversioned_bucket_starts_the_build_without_a_source_version(response_url, codebuild) -> None:
+def test_an_unversioned_bucket_is_refused_before_any_build(response_url, codebuild) -> None:
+    """Without versions the checked bootstrap could be swapped before the build downloads it."""
     url, answers = response_url
     client, stubber = codebuild
     stubber.s3.objects = {k: (data, None) for k, (data, _) in stubber.s3.objects.items()}
-    expect_start(stubber, version=None)
-    stubber.add_response("batch_get_builds", {"builds": [build("SUCCEEDED")]}, {"ids": [BUILD_ID]})
     clock = Clock(900)
     function.handler(event(url), clock, codebuild=client, sleep=clock.sleep)
-    assert the_answer(answers)["Status"] == "SUCCESS"
+    answer = the_answer(answers)
+    assert answer["Status"] == "FAILED" and "keeps no object versions" in answer["Reason"]
+    assert "sm-mlops register" in answer["Reason"]
+    stubber.assert_no_pending_responses()  # no StartBuild was made
