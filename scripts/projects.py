@@ -381,21 +381,20 @@ def update_project(
     product_id = details["ProductId"]
     sc = aws.client("servicecatalog")
     newest = active_artifact(sc, product_id)["Id"]
-    if newest == details.get("ProvisioningArtifactId") and not explicit:
-        if project["ProjectStatus"] == "UpdateInProgress":  # an update under way: running again follows it
-            project = follow(aws, name, "UpdateCompleted", "UpdateFailed", waiter=waiter)
-            return {
-                "name": name,
-                "id": project["ProjectId"],
-                "status": project["ProjectStatus"],
-                "provisioning_artifact_id": newest,
-            }
+
+    def result(status: str) -> dict[str, Any]:
         return {
             "name": name,
             "id": project["ProjectId"],
-            "status": "unchanged",
+            "status": status,
             "provisioning_artifact_id": newest,
         }
+
+    if newest == details.get("ProvisioningArtifactId") and not explicit:
+        if project["ProjectStatus"] == "UpdateInProgress":  # an update under way: running again follows it
+            project = follow(aws, name, "UpdateCompleted", "UpdateFailed", waiter=waiter)
+            return result(project["ProjectStatus"])
+        return result("unchanged")
     template = artifact_template(aws, product_id, newest)
     values = {p["Key"]: p["Value"] for p in details.get("ProvisioningParameters", [])}
     values = {k: v for k, v in values.items() if k in template.get("Parameters", {})}
@@ -409,12 +408,7 @@ def update_project(
         },
     )
     project = follow(aws, name, "UpdateCompleted", "UpdateFailed", waiter=waiter)
-    return {
-        "name": name,
-        "id": project["ProjectId"],
-        "status": project["ProjectStatus"],
-        "provisioning_artifact_id": newest,
-    }
+    return result(project["ProjectStatus"])
 
 
 # --- status -------------------------------------------------------------------------------------------------

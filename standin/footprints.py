@@ -50,17 +50,10 @@ def job_started(account_id: str, region: str, execution_id: str, kind: str, job:
     sagemaker = _backend("sagemaker", account_id, region)
     component = job + TRIAL_COMPONENT_SUFFIX[kind]
     if component not in sagemaker.trial_components:
+        # moto: name, trial, status, start, end, display name, parameters, in and out artifacts, metadata
+        empty = [None] * 4
         sagemaker.create_trial_component(
-            trial_component_name=component,
-            trial_name=None,
-            status={"PrimaryStatus": "InProgress"},
-            start_time=None,
-            end_time=None,
-            display_name=job,
-            parameters=None,
-            input_artifacts=None,
-            output_artifacts=None,
-            metadata_properties=None,
+            component, None, {"PrimaryStatus": "InProgress"}, None, None, job, *empty
         )
     if execution_id in sagemaker.trials:
         sagemaker.associate_trial_component(execution_id, component)
