@@ -9,8 +9,8 @@ from botocore.exceptions import ClientError
 
 from scripts import projects
 from scripts.common import Aws, Waiter
-from scripts.iam_roles import ensure_roles
-from scripts.projects import RepoOptions
+from scripts.iam_roles import ensure_roles, trust_policy
+from scripts.projects import Names, RepoOptions
 
 STUDIO_ROLE_NAME = "AmazonSageMaker-ExecutionRole-test"
 
@@ -22,17 +22,8 @@ def fast() -> Waiter:
 def prepare(aws: Aws) -> Aws:
     """The service roles `bootstrap` makes and a Studio execution role, as an admin's account has them."""
     ensure_roles(aws, "service-catalog")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "sagemaker.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    aws.client("iam").create_role(RoleName=STUDIO_ROLE_NAME, AssumeRolePolicyDocument=json.dumps(trust))
+    trust = json.dumps(trust_policy(["sagemaker.amazonaws.com"]))
+    aws.client("iam").create_role(RoleName=STUDIO_ROLE_NAME, AssumeRolePolicyDocument=trust)
     return aws
 
 
@@ -80,3 +71,20 @@ def bucket_settings(s3: Any, bucket: str) -> dict[str, Any]:
         "versioning": read(s3.get_bucket_versioning, "Status"),
         "policy": read(s3.get_bucket_policy, "Policy"),
     }
+
+
+def register_model_version(aws: Aws, names: Names) -> None:
+    """What the seed's SageMaker pipeline registers: a group and a version pending approval."""
+    sagemaker = aws.client("sagemaker")
+    groups = sagemaker.list_model_package_groups(NameContains=names.model_package_group)
+    if not groups["ModelPackageGroupSummaryList"]:
+        sagemaker.create_model_package_group(ModelPackageGroupName=names.model_package_group)
+    sagemaker.create_model_package(
+        ModelPackageGroupName=names.model_package_group,
+        ModelApprovalStatus="PendingManualApproval",
+        InferenceSpecification={
+            "Containers": [{"Image": "123.dkr.ecr.us-east-1.amazonaws.com/xgboost:1"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+    )

@@ -20,7 +20,7 @@ import botocore.session
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 from sm_fakes import no_sleep
-from standin_world import bucket_settings, create, fast, repos, studio_role
+from standin_world import bucket_settings, create, fast, register_model_version, repos, studio_role
 
 from scripts import cleanup, projects, servicecatalog
 from scripts.common import Aws, CommandError, NotFound
@@ -151,17 +151,8 @@ def test_update_finishes_after_a_fault_at_any_call(aws: Aws, v1: Path, product: 
 def with_footprints(aws: Aws, product: str, connection: str, name: str) -> Names:
     """A project with what its code leaves: a model version, a log group, an Experiment, bucket objects."""
     names = Names(name, create(aws, product, name, connection)["id"])
+    register_model_version(aws, names)
     sagemaker = aws.client("sagemaker")
-    sagemaker.create_model_package_group(ModelPackageGroupName=names.model_package_group)
-    sagemaker.create_model_package(
-        ModelPackageGroupName=names.model_package_group,
-        ModelApprovalStatus="PendingManualApproval",
-        InferenceSpecification={
-            "Containers": [{"Image": "123.dkr.ecr.us-east-1.amazonaws.com/xgboost:1"}],
-            "SupportedContentTypes": ["text/csv"],
-            "SupportedResponseMIMETypes": ["text/csv"],
-        },
-    )
     aws.client("logs").create_log_group(logGroupName=f"/aws/codebuild/{names.build_pipeline}")
     sagemaker.create_experiment(ExperimentName=names.experiment)
     sagemaker.create_trial(TrialName=f"{names.id}-run", ExperimentName=names.experiment)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from sm_fakes import no_sleep
-from standin_world import create, fast, studio_role
+from standin_world import create, fast, register_model_version, studio_role
 
 from scripts import cleanup, cli, projects, servicecatalog
 from scripts.common import Aws, BadInput, CommandError, Waiter
@@ -119,18 +119,8 @@ def test_delete_removes_exactly_one_project_beside_another(aws: Aws, v1: Path, c
     assert product
     mine = Names("abalone", create(aws, product, "abalone", connection)["id"])
     other = Names("other", create(aws, product, "other", connection)["id"])
-    sagemaker = aws.client("sagemaker")
-    for names in (mine, other):  # what the seed's pipeline registers (moto's model registry)
-        sagemaker.create_model_package_group(ModelPackageGroupName=names.model_package_group)
-        sagemaker.create_model_package(
-            ModelPackageGroupName=names.model_package_group,
-            ModelApprovalStatus="PendingManualApproval",
-            InferenceSpecification={
-                "Containers": [{"Image": "123.dkr.ecr.us-east-1.amazonaws.com/xgboost:1"}],
-                "SupportedContentTypes": ["text/csv"],
-                "SupportedResponseMIMETypes": ["text/csv"],
-            },
-        )
+    for names in (mine, other):
+        register_model_version(aws, names)
     kinds_before = {n.name: {r["kind"] for r in cleanup.plan_delete(aws, n)} for n in (mine, other)}
     assert kinds_before["abalone"] == {
         "event rule",
