@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-from scripts import cleanup, connections, iam_roles, models, preflight, projects, servicecatalog
+from scripts import cleanup, connections, iam_roles, models, preflight, project_plan, projects, servicecatalog
 from scripts.common import BAD_INPUT, FAILURE, NOT_FOUND, OK, Aws, BadInput, CommandError, NotFound, progress
 from scripts.templates import ROLE_FAMILIES, VARIANTS
 
@@ -121,6 +121,24 @@ def cmd_project_create(aws: Aws, args: argparse.Namespace) -> Any:
         seed_deploy=not args.no_seed_deploy,
         git_host=args.git_host,
     )
+    if args.dry_run:
+        plan = project_plan.plan_create(
+            aws,
+            args.name,
+            repos,
+            explicit,
+            variant=args.template_variant,
+            role_family=args.role_family,
+            template_file=args.template_file,
+            product_id=args.product_id,
+            artifact_id=args.provisioning_artifact_id,
+            description=args.description,
+        )
+        if args.output == "json":
+            return plan
+        return (
+            f"{plan['command']}\n{json.dumps(plan['request'], indent=2, sort_keys=True, ensure_ascii=False)}"
+        )
     return projects.create_project(
         aws,
         args.name,
@@ -129,6 +147,7 @@ def cmd_project_create(aws: Aws, args: argparse.Namespace) -> Any:
         explicit,
         artifact_id=args.provisioning_artifact_id,
         wait=not args.no_wait,
+        description=args.description,
     )
 
 
@@ -275,6 +294,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--git-host", default="github.com", help="host of the repository URLs (v1 form)")
     c.add_argument(
         "--param", action="append", metavar="Name=value", help="any template parameter (repeatable)"
+    )
+    c.add_argument("--description", default=projects.DEFAULT_DESCRIPTION, help="the project's description")
+    c.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the values as a real run does, print the command and the request, send nothing",
     )
     c.add_argument("--no-wait", action="store_true")
     c.set_defaults(handler=cmd_project_create)
