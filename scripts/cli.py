@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from scripts import cleanup, connections, iam_roles, models, preflight, project_plan, projects, servicecatalog
 from scripts.common import BAD_INPUT, FAILURE, NOT_FOUND, OK, Aws, BadInput, CommandError, NotFound, progress
-from scripts.templates import ROLE_FAMILIES, VARIANTS
+from scripts.templates import ROLE_FAMILIES, VARIANTS, read_template, template_path
 
 
 def _aws(args: argparse.Namespace) -> Aws:
@@ -151,6 +151,28 @@ def cmd_project_create(aws: Aws, args: argparse.Namespace) -> Any:
     )
 
 
+def cmd_preview(aws: Aws, args: argparse.Namespace) -> Any:
+    from scripts.preview import page
+
+    if bool(args.product_id) != bool(args.provisioning_artifact_id):
+        raise BadInput(
+            "--product-id and --provisioning-artifact-id go together",
+            field="--provisioning-artifact-id" if args.product_id else "--product-id",
+            fix="give both (the product version to preview), or neither (the local templates/ file)",
+        )
+    if args.product_id:
+        template = projects.artifact_template(aws, args.product_id, args.provisioning_artifact_id)
+    else:
+        template = read_template(template_path(args.template_variant, "service-catalog"))[1]
+    html = page.render(
+        template,
+        args.template_variant,
+        product_id=args.product_id,
+        artifact_id=args.provisioning_artifact_id,
+    )
+    return {"page": str(page.write(args.out, html))}
+
+
 def cmd_project_update(aws: Aws, args: argparse.Namespace) -> Any:
     return projects.update_project(aws, args.name, _key_values(args.param, "--param"))
 
@@ -272,6 +294,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true")
     p.add_argument("--dry-run", action="store_true")
     p.set_defaults(handler=cmd_deregister)
+
+    p = sub.add_parser(
+        "preview", help="write a self-contained page: Studio's form, the command, the architecture, the steps"
+    )
+    p.add_argument("--template-variant", choices=VARIANTS, default="v1", help="template form (default v1)")
+    p.add_argument("--product-id", help="preview this product version's template (with the next option)")
+    p.add_argument("--provisioning-artifact-id")
+    p.add_argument("--out", type=Path, required=True, help="folder for index.html")
+    p.set_defaults(handler=cmd_preview)
 
     p = sub.add_parser("project", help="steps 2, 3 and 6: create, update, status, delete")
     psub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
