@@ -13,7 +13,7 @@ PYTEST_FLAGS ?=
 # Every CloudFormation template the project ships: the rendered products and the seed's own.
 CFN_TEMPLATES = $(wildcard templates/*.yaml seedcode/modeldeploy/endpoint-config-template.yml)
 
-.PHONY: help venv test lint templates seed-zips demo standin bench checkov lock clean
+.PHONY: help venv test lint templates architecture preview seed-zips demo standin bench checkov lock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,11 +39,20 @@ lint: $(STAMP) ## ruff, mypy, asset manifest equals git, templates/ equal a fres
 	$(VENV)/bin/mypy
 	$(PY) -m seeding.assets --check-manifest
 	$(PY) -m generator render --check --out templates
+	$(PY) -m scripts.preview architecture --check docs/architecture.svg
 	$(if $(CFN_TEMPLATES),$(VENV)/bin/cfn-lint --include-checks I -- $(CFN_TEMPLATES))
 
-templates: $(STAMP) ## Write seeding/asset-files.txt from git, render every template variant into templates/
+templates: $(STAMP) ## Write seeding/asset-files.txt from git, render every template variant into templates/, redraw docs/architecture.svg
 	$(PY) -m seeding.assets --write-manifest
 	$(PY) -m generator render --out templates
+	$(PY) -m scripts.preview architecture docs/architecture.svg
+
+architecture: $(STAMP) ## Redraw docs/architecture.svg and the preview goldens (tests/preview/golden) from templates/
+	$(PY) -m scripts.preview architecture docs/architecture.svg
+	PREVIEW_GOLDEN_UPDATE=1 $(PY) -m pytest -q tests/preview/test_preview_golden.py
+
+preview: $(STAMP) ## Write build/preview/index.html: Studio's form, the command, the architecture (VARIANT=v1|v2)
+	$(PY) -m scripts.cli preview --template-variant $(or $(VARIANT),v1) --out build/preview
 
 seed-zips: $(STAMP) ## Build the seed and bootstrap zips into build/assets (byte-identical run to run)
 	$(PY) -m seeding.assets --out build/assets

@@ -15,9 +15,9 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-from scripts import cleanup, connections, iam_roles, models, preflight, projects, servicecatalog
+from scripts import cleanup, connections, iam_roles, models, preflight, project_plan, projects, servicecatalog
 from scripts.common import BAD_INPUT, FAILURE, NOT_FOUND, OK, Aws, BadInput, CommandError, NotFound, progress
-from scripts.templates import ROLE_FAMILIES, VARIANTS
+from scripts.templates import ROLE_FAMILIES, VARIANTS, read_template, template_path
 
 
 def _aws(args: argparse.Namespace) -> Aws:
@@ -121,6 +121,24 @@ def cmd_project_create(aws: Aws, args: argparse.Namespace) -> Any:
         seed_deploy=not args.no_seed_deploy,
         git_host=args.git_host,
     )
+    if args.dry_run:
+        plan = project_plan.plan_create(
+            aws,
+            args.name,
+            repos,
+            explicit,
+            variant=args.template_variant,
+            role_family=args.role_family,
+            template_file=args.template_file,
+            product_id=args.product_id,
+            artifact_id=args.provisioning_artifact_id,
+            description=args.description,
+        )
+        if args.output == "json":
+            return plan
+        return (
+            f"{plan['command']}\n{json.dumps(plan['request'], indent=2, sort_keys=True, ensure_ascii=False)}"
+        )
     return projects.create_project(
         aws,
         args.name,
@@ -129,7 +147,30 @@ def cmd_project_create(aws: Aws, args: argparse.Namespace) -> Any:
         explicit,
         artifact_id=args.provisioning_artifact_id,
         wait=not args.no_wait,
+        description=args.description,
     )
+
+
+def cmd_preview(aws: Aws, args: argparse.Namespace) -> Any:
+    from scripts.preview import page
+
+    if bool(args.product_id) != bool(args.provisioning_artifact_id):
+        raise BadInput(
+            "--product-id and --provisioning-artifact-id go together",
+            field="--provisioning-artifact-id" if args.product_id else "--product-id",
+            fix="give both (the product version to preview), or neither (the local templates/ file)",
+        )
+    if args.product_id:
+        template = projects.artifact_template(aws, args.product_id, args.provisioning_artifact_id)
+    else:
+        template = read_template(template_path(args.template_variant, "service-catalog"))[1]
+    html = page.render(
+        template,
+        args.template_variant,
+        product_id=args.product_id,
+        artifact_id=args.provisioning_artifact_id,
+    )
+    return {"page": str(page.write(args.out, html))}
 
 
 def cmd_project_update(aws: Aws, args: argparse.Namespace) -> Any:
@@ -254,6 +295,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true")
     p.set_defaults(handler=cmd_deregister)
 
+    p = sub.add_parser(
+        "preview", help="write a self-contained page: Studio's form, the command, the architecture, the steps"
+    )
+    p.add_argument("--template-variant", choices=VARIANTS, default="v1", help="template form (default v1)")
+    p.add_argument("--product-id", help="preview this product version's template (with the next option)")
+    p.add_argument("--provisioning-artifact-id")
+    p.add_argument("--out", type=Path, required=True, help="folder for index.html")
+    p.set_defaults(handler=cmd_preview)
+
     p = sub.add_parser("project", help="steps 2, 3 and 6: create, update, status, delete")
     psub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     c = psub.add_parser("create", help="create a project from the product, as Studio does")
@@ -275,6 +325,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--git-host", default="github.com", help="host of the repository URLs (v1 form)")
     c.add_argument(
         "--param", action="append", metavar="Name=value", help="any template parameter (repeatable)"
+    )
+    c.add_argument("--description", default=projects.DEFAULT_DESCRIPTION, help="the project's description")
+    c.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the values as a real run does, print the command and the request, send nothing",
     )
     c.add_argument("--no-wait", action="store_true")
     c.set_defaults(handler=cmd_project_create)

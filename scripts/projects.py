@@ -26,6 +26,8 @@ from scripts.templates import parse_template
 
 PROJECT_NAME_RE = re.compile(PROJECT_NAME.pattern)  # the template's rule: SageMaker's own, 1 to 32 characters
 PLACEHOLDER_ID = "p-000000000000"  # stands in for the id SageMaker will assign, for validation only
+DEFAULT_DESCRIPTION = "MLOps with third-party Git repositories (sm-mlops)"
+DESCRIPTION_MAX_LENGTH = 1024  # SageMaker's limit on ProjectDescription
 
 # Hourly on-demand list prices of the instance types the seed code uses, real-time inference, us-east-1.
 # Source: the Amazon SageMaker AI pricing page (aws.amazon.com/sagemaker/pricing), as of 2025-06; check it for
@@ -247,6 +249,30 @@ def _provisioning_parameters(values: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in sorted(values.items())]
 
 
+def check_description(description: str) -> None:
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        raise BadInput(
+            f"the project description is {len(description)} characters long",
+            field="--description",
+            fix=f"use at most {DESCRIPTION_MAX_LENGTH} characters",
+        )
+
+
+def create_request(
+    name: str, description: str, product_id: str, artifact_id: str, values: dict[str, str]
+) -> dict[str, Any]:
+    """The CreateProject request for these values (what `--dry-run` prints and the real run sends)."""
+    return {
+        "ProjectName": name,
+        "ProjectDescription": description,
+        "ServiceCatalogProvisioningDetails": {
+            "ProductId": product_id,
+            "ProvisioningArtifactId": artifact_id,
+            "ProvisioningParameters": _provisioning_parameters(values),
+        },
+    }
+
+
 # --- following a project ------------------------------------------------------------------------------------
 
 
@@ -326,9 +352,11 @@ def create_project(
     artifact_id: str | None = None,
     wait: bool = True,
     waiter: Waiter | None = None,
+    description: str = DEFAULT_DESCRIPTION,
 ) -> dict[str, Any]:
     """Validate, then `create_project` with the Service Catalog details, and follow it to CreateCompleted."""
     check_project_name(name)
+    check_description(description)
     sc = aws.client("servicecatalog")
     artifact_id = artifact_id or active_artifact(sc, product_id)["Id"]
     template = artifact_template(aws, product_id, artifact_id)
@@ -338,13 +366,7 @@ def create_project(
     existing = _existing(sagemaker, name)
     if existing is None:
         created = sagemaker.create_project(
-            ProjectName=name,
-            ProjectDescription="MLOps with third-party Git repositories (sm-mlops)",
-            ServiceCatalogProvisioningDetails={
-                "ProductId": product_id,
-                "ProvisioningArtifactId": artifact_id,
-                "ProvisioningParameters": _provisioning_parameters(values),
-            },
+            **create_request(name, description, product_id, artifact_id, values)
         )
         progress(f"  project {name}: id {created['ProjectId']}")
     elif existing["ProjectStatus"] in ("Pending", "CreateInProgress", "CreateCompleted"):

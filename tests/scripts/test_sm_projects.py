@@ -326,3 +326,34 @@ def test_endpoint_rows_price_the_instances() -> None:
 )
 def test_endpoint_name_from_the_stack_resource(case: str, physical_id: str, name: str) -> None:
     assert projects.endpoint_name(physical_id) == name
+
+
+def test_dry_run_checks_as_create_does_and_sends_nothing(world: World, v1: Path) -> None:
+    from scripts import project_plan
+
+    product = registered(world, v1)
+    artifact = world.sc.artifacts[product][0]["Id"]
+    plan = project_plan.plan_create(world.aws, "abalone", REPOS, {}, product_id=product)
+    details = plan["request"]["ServiceCatalogProvisioningDetails"]
+    assert (details["ProductId"], details["ProvisioningArtifactId"]) == (product, artifact)
+    assert f"--product-id {product} --provisioning-artifact-id {artifact}" in plan["command"]
+    assert {p["Key"]: p["Value"] for p in details["ProvisioningParameters"]} == projects.parameters_for(
+        projects.parse_template(v1.read_bytes()), REPOS, {}
+    )
+    with pytest.raises(BadInput) as caught:
+        project_plan.plan_create(world.aws, "abalone", RepoOptions("abalone-build", "acme/d", CONNECTION), {})
+    assert "ModelBuildCodeRepositoryFullname" in str(caught.value)
+    assert "CreateProject" not in world.projects.calls and not world.projects.projects
+
+
+def test_dry_run_without_ids_shows_placeholders_and_its_command_plans_the_same(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ["project", "create", "abalone", "--build-repo", "acme/b", "--deploy-repo", "acme/d"]
+    assert cli.main(["--output", "json", *args, "--connection-arn", CONNECTION, "--dry-run"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    details = plan["request"]["ServiceCatalogProvisioningDetails"]
+    assert details["ProductId"] == "<product-id>" and "--product-id" not in plan["command"]
+    again = plan["command"].split()[1:]  # no value here needs quoting
+    assert cli.main(["--output", "json", *again, "--dry-run"]) == 0
+    assert json.loads(capsys.readouterr().out) == plan

@@ -1,0 +1,1 @@
+"""`sm-mlops preview`: Studio's Create-project form and the architecture, drawn from the template itself."""
