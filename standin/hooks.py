@@ -14,7 +14,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-EVENTS = ("pipeline_created", "pipeline_updated", "pipeline_deleted", "git_pushed", "model_package_changed")
+EVENTS = ("pipeline_created", "pipeline_updated", "pipeline_deleted", "git_pushed")
 _subscribers: dict[str, list[Callable[..., Any]]] = {name: [] for name in EVENTS}
 _lock = threading.Lock()
 
@@ -63,8 +63,3 @@ def pipeline_deleted(account_id: str, region: str, name: str) -> None:
 def git_pushed(full_name: str, branch: str, sha: str) -> None:
     """The local Git server accepted a push of ``branch`` of ``owner/repo`` at commit ``sha``."""
     _emit("git_pushed", full_name, branch, sha)
-
-
-def model_package_changed(account_id: str, region: str, model_package_arn: str) -> None:
-    """A model package was created or its approval status changed."""
-    _emit("model_package_changed", account_id, region, model_package_arn)
