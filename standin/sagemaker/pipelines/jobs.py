@@ -1,5 +1,9 @@
 """SageMaker processing and training jobs as a pipeline's steps run them: local subprocesses in SageMaker's
 directory layout (`/opt/ml` mapped to a folder per job), inputs downloaded from S3 and outputs uploaded back.
+
+A job's process sees only what a job container would: the variables of `PASSED_THROUGH` from the calling
+process (never its tokens or credentials), the stand-in's `.env`, the job's own `Environment` and
+SageMaker's `SM_*`.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from standin.sagemaker.pipelines.definition import StepFailure, stringify
 from standin.sagemaker.pipelines.records import ExecutionRecord, StepRecord, now
 
 OPT_ML = "/opt/ml"
+# Variables of the calling process a job may see (as CodeBuild's builds): a locale, a time zone, where
+# programs and temporary files are. Everything else comes from the stand-in, the job and SageMaker.
+PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR")
 ClientFactory = Callable[[str], Any]
 
 
@@ -58,7 +65,7 @@ class JobRunner:
         return value.replace(OPT_ML, str(root / "opt" / "ml"))
 
     def _subprocess_env(self, root: Path, extra: dict[str, str]) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SM_"))}
+        env = {k: os.environ[k] for k in PASSED_THROUGH if k in os.environ}
         env.update(self.env)
         env.update({k: self._map(root, str(v)) for k, v in extra.items()})
         env["PYTHONUNBUFFERED"] = "1"
