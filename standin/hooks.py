@@ -1,6 +1,6 @@
-"""Callbacks between part 1 of the stand-in (APIs, CloudFormation types) and part 2 (what AWS runs).
+"""Callbacks between the stand-in's APIs and CloudFormation types and its engines (what AWS runs).
 
-Part 1 calls the module functions below at the moments AWS would react; part 2 subscribes with
+The APIs and stacks call the module functions below at the moments AWS would react; the engines subscribe with
 ``subscribe("pipeline_created", callback)`` (or fill the functions in). Unsubscribed, they do nothing.
 A failing subscriber is logged and never breaks the caller (a stack create, a git push).
 """
