@@ -55,6 +55,10 @@ HANDLER_MODULES = [
     "standin.services",
     "standin.cloudformation",
     "standin.codebuild",
+    "standin.codepipeline",
+    "standin.events",
+    "standin.sagemaker.pipelines",
+    "standin.sagemaker.model_package_events",
     "standin.runtime",
 ]
 

@@ -1,6 +1,6 @@
-"""Callbacks between part 1 of the stand-in (APIs, CloudFormation types) and part 2 (what AWS runs).
+"""Callbacks between the stand-in's APIs and CloudFormation types and its engines (what AWS runs).
 
-Part 1 calls the module functions below at the moments AWS would react; part 2 subscribes with
+The APIs and stacks call the module functions below at the moments AWS would react; the engines subscribe with
 ``subscribe("pipeline_created", callback)`` (or fill the functions in). Unsubscribed, they do nothing.
 A failing subscriber is logged and never breaks the caller (a stack create, a git push).
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-EVENTS = ("pipeline_created", "pipeline_updated", "pipeline_deleted", "git_pushed", "model_package_changed")
+EVENTS = ("pipeline_created", "pipeline_updated", "pipeline_deleted", "git_pushed")
 _subscribers: dict[str, list[Callable[..., Any]]] = {name: [] for name in EVENTS}
 _lock = threading.Lock()
 
@@ -63,8 +63,3 @@ def pipeline_deleted(account_id: str, region: str, name: str) -> None:
 def git_pushed(full_name: str, branch: str, sha: str) -> None:
     """The local Git server accepted a push of ``branch`` of ``owner/repo`` at commit ``sha``."""
     _emit("git_pushed", full_name, branch, sha)
-
-
-def model_package_changed(account_id: str, region: str, model_package_arn: str) -> None:
-    """A model package was created or its approval status changed."""
-    _emit("model_package_changed", account_id, region, model_package_arn)

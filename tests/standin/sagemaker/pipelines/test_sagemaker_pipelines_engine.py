@@ -13,16 +13,15 @@ import pytest
 from moto import mock_aws
 from pipeline_samples import BUCKET, REGION, definition, upload_sample
 
-from standin.runtime.sagemaker_pipelines import (
+from standin.sagemaker.pipelines.definition import (
     DefinitionError,
-    ExecutionRecord,
-    PipelineRun,
-    StepCache,
     new_execution_id,
     parse_expire_after,
     parse_path,
     resolve_parameters,
 )
+from standin.sagemaker.pipelines.engine import PipelineRun
+from standin.sagemaker.pipelines.records import ExecutionRecord, StepCache
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 import xgboost
 from moto import mock_aws
 
-from standin.runtime.endpoints import EndpointRuntime, InvokeError
+from standin.sagemaker.endpoints import EndpointRuntime, InvokeError
 
 REGION = "us-east-1"
 BUCKET = "sagemaker-project-p-ep"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from standin.runtime import events as runtime_events
+from standin import events as runtime_events
 from standin.runtime import install as install_runtime
 from standin.testing import wait_for
 

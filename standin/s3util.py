@@ -1,4 +1,5 @@
-"""Small S3 helpers shared by the runtime engines: parse URIs, copy prefixes to and from folders."""
+"""S3 as the stand-in's engines read and write it (SageMaker jobs, endpoints): URIs, prefixes to and from
+folders, model tarballs."""
 
 from __future__ import annotations
 

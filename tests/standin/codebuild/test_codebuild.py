@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import stat
 import subprocess
 import sys
 import time
@@ -163,6 +164,39 @@ def test_a_missing_source_fails_the_build_with_a_client_error(standin) -> None:
     build = wait_build(codebuild, codebuild.start_build(projectName="nosource")["build"]["id"])
     assert build["buildStatus"] == "FAILED"
     assert "nowhere/missing.zip" in build["phases"][-1]["contexts"][0]["message"]
+
+
+def test_a_source_zip_with_an_entry_leaving_the_folder_fails_and_changes_nothing_outside(
+    standin, tmp_path: Path
+) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("private\n")
+    victim.chmod(0o600)
+    # From the build's download folder (<state>/codebuild/builds/<id>/download/primary) up to the file system
+    # root, then down to the victim: the entry names the victim whatever the depth of the stand-in's state.
+    up = "../" * (len((standin.state_dir / "codebuild" / "builds" / "x" / "download" / "primary").parts) - 1)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as out:
+        out.writestr("buildspec.yml", BUILDSPEC)
+        evil = zipfile.ZipInfo(up + str(victim).lstrip("/"))
+        evil.external_attr = 0o777 << 16
+        out.writestr(evil, "evil\n")
+    s3 = standin.client("s3")
+    s3.create_bucket(Bucket="evil-sources")
+    s3.put_object(Bucket="evil-sources", Key="evil.zip", Body=buf.getvalue())
+    codebuild = standin.client("codebuild")
+    codebuild.create_project(
+        name="evil",
+        source={"type": "S3", "location": "evil-sources/evil.zip"},
+        artifacts={"type": "NO_ARTIFACTS"},
+        environment=PROJECT_ENV,
+        serviceRole="arn:aws:iam::123456789012:role/build",
+    )
+    build = wait_build(codebuild, codebuild.start_build(projectName="evil")["build"]["id"])
+    assert build["buildStatus"] == "FAILED"
+    assert "outside" in build["phases"][-1]["contexts"][0]["message"]
+    assert stat.S_IMODE(victim.stat().st_mode) == 0o600
+    assert victim.read_text() == "private\n"
 
 
 def test_the_aws_cli_starts_and_reads_a_build(standin, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from standin.runtime import context, s3util
+from standin import engines, s3util
 
 log = logging.getLogger(__name__)
 ClientFactory = Callable[[str], Any]
@@ -231,7 +231,7 @@ def wsgi_app(standin: Any) -> Callable[[dict, Callable], list[bytes]]:
             standin.account_id,
             region,
             lambda: EndpointRuntime(
-                lambda service: context.client(standin, service, region),
+                lambda service: engines.client(standin, service, region),
                 Path(standin.state_dir) / "models" / region,
                 standin.account_id,
             ),

@@ -20,7 +20,7 @@ import pytest
 
 from standin.runtime import install as install_runtime
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 SEED = ROOT / "seedcode" / "modelbuild"
 SAMPLE = ROOT / "seedcode" / "modeldeploy" / "test" / "abalone-sample.csv"
 BUCKET = "sagemaker-project-p-seedtest"

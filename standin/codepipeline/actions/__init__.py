@@ -1,0 +1,2 @@
+"""CodePipeline's action kinds the stand-in runs, one module each: source, codebuild, cloudformation,
+approval."""
