@@ -401,7 +401,7 @@ class PipelineRuntime:
             if not config.get(key):
                 raise ActionFailed(f"configuration.{key} is required", "ConfigurationError")
         connection_id = config["ConnectionArn"].rsplit("/", 1)[-1]
-        from standin.services.codeconnections import git_authorize
+        from standin.connections.state import git_authorize
 
         refused = git_authorize(self.standin.layer, connection_id)
         if refused:
