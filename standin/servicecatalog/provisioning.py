@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from generator.validation import check_parameters
+from standin.cloudformation import stacks
 from standin.dispatch import AwsError, Context
 from standin.servicecatalog.state import (
     ProvisionedProduct,
@@ -99,8 +100,6 @@ def provision(
     token: str | None = None,
 ) -> Record:
     """Check the values, then start the stack; returns the PROVISION_PRODUCT record (IN_PROGRESS)."""
-    from standin import cloudformation
-
     product = find_product(ctx, product_id)
     artifact = find_artifact(ctx, product.id, artifact_id)
     path, portfolio_id = _resolve_path(ctx, product.id, path_id)
@@ -132,7 +131,7 @@ def provision(
     )
     stack_tags = {**pp.tags, "aws:servicecatalog:provisionedProductArn": pp.arn}
     try:
-        stack_id = cloudformation.create_stack_async(
+        stack_id = stacks.create_stack_async(
             ctx.account_id,
             ctx.region,
             pp.stack_name,
@@ -253,8 +252,6 @@ def update(
     previous: list[dict] | None = None,
 ) -> Record:
     """Update the provisioned product's stack with a new artifact and/or parameters."""
-    from standin import cloudformation
-
     if pp.status == "UNDER_CHANGE":
         raise AwsError(
             "InvalidStateException", f"Provisioned product {pp.id} is under change: wait for its last record."
@@ -266,7 +263,7 @@ def update(
     merged = {k: v for k, v in merged.items() if k in (template.get("Parameters") or {})}
     check_values(template, merged)
     try:
-        cloudformation.update_stack_async(
+        stacks.update_stack_async(
             ctx.account_id,
             ctx.region,
             pp.stack_id or pp.stack_name,
@@ -286,13 +283,11 @@ def update(
 
 
 def terminate(ctx: Context, pp: ProvisionedProduct) -> Record:
-    from standin import cloudformation
-
     if pp.status == "UNDER_CHANGE":
         raise AwsError(
             "InvalidStateException", f"Provisioned product {pp.id} is under change: wait for its last record."
         )
-    cloudformation.delete_stack_async(
+    stacks.delete_stack_async(
         ctx.account_id, ctx.region, pp.stack_id or pp.stack_name, env=ctx.standin.env if ctx.standin else None
     )
     pp.status = "UNDER_CHANGE"
