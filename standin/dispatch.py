@@ -1,7 +1,7 @@
 """The registry of operations the stand-in answers instead of moto, and the WSGI layer that routes them.
 
 Register a handler with the decorator; the module holding it must be imported before a request arrives
-(``standin.services`` imports its modules; other packages add theirs to ``HANDLER_MODULES``)::
+(each service package imports its handler modules and is listed in ``HANDLER_MODULES``)::
 
     from standin.dispatch import AwsError, Context, operation
 
@@ -52,8 +52,13 @@ WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 # missing from the tree is skipped (the parts are written in parallel).
 HANDLER_MODULES = [
     "standin.moto_fixes",
-    "standin.services",
+    "standin.servicecatalog",
     "standin.cloudformation",
+    "standin.connections",
+    "standin.iam",
+    "standin.sagemaker.projects",
+    "standin.sagemaker.code_repositories",
+    "standin.sagemaker.model_registry",
     "standin.codebuild",
     "standin.codepipeline",
     "standin.events",
@@ -84,11 +89,6 @@ def on_reset(hook: Callable[[], None]) -> Callable[[], None]:
     """Run ``hook`` whenever the stand-in's state is reset (for module-level state outside ``ctx.store``)."""
     _RESET_HOOKS.append(hook)
     return hook
-
-
-def registered_operations() -> list[tuple[str, str]]:
-    """Every (service, operation) the layer answers itself, sorted."""
-    return sorted(_HANDLERS)
 
 
 def load_handler_modules() -> list[str]:

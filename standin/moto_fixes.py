@@ -8,6 +8,7 @@ is harmless.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 from moto.cloudformation import parsing
@@ -17,7 +18,8 @@ from moto.sagemaker import exceptions as sagemaker_exceptions
 from moto.sagemaker import models as sagemaker_models
 
 from standin import footprints
-from standin.cloudformation import creation_order, references
+from standin.cloudformation.custom_resources import CustomResource
+from standin.cloudformation.dependencies import creation_order, references
 
 # The request context the stand-in answers for: it stands for AWS's HTTPS endpoints, so every request
 # counts as having arrived over TLS (the template's bucket policy denies aws:SecureTransport=false).
@@ -103,6 +105,45 @@ def _diff_with_dependents(
     return actions
 
 
+# CloudFormation runs a custom resource's function and waits for its answer; moto sends ``Custom::*`` to its
+# Docker-based model through the module-level name ``parsing.CustomModel``. The stand-in's runs the code here.
+def _use_in_process_custom_resources() -> None:
+    parsing.CustomModel = CustomResource  # type: ignore[misc,assignment]
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+
+
+# CloudFormation creates a stack's resources once, in its own worker; moto's resource map creates a resource
+# whenever anyone reads it (``describe_stack_resources``, outputs), so a describe during creation would create
+# resources out of order. The engine calls ``guard`` on each stack it builds, once moto has parsed the stack's
+# parameters and conditions; patching ResourceMap itself would also change the stacks moto makes on its own.
+# ``STACK_WORKER.stack_id``: the stack whose worker runs on this thread (the engine sets it).
+STACK_WORKER = threading.local()
+
+
+class StackResources(parsing.ResourceMap):
+    """moto's resource map, but a reader never creates a resource: only the stack's own worker does. Listing
+    shows created resources only (none for a false condition)."""
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._parsed_resources:
+            return self._parsed_resources[key]
+        if getattr(STACK_WORKER, "stack_id", None) != self.stack_id and key in self._resource_json_map:
+            raise KeyError(f"{key} is not created (yet)")
+        return super().__getitem__(key)
+
+    def __iter__(self) -> Any:
+        return iter([k for k in self._resource_json_map if self._parsed_resources.get(k) is not None])
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+
+def guard(resource_map: parsing.ResourceMap) -> None:
+    """Make a stack's resource map one that only its worker creates resources through."""
+    resource_map.__class__ = StackResources
+
+
 # AWS starts an endpoint's containers, which log to `/aws/sagemaker/Endpoints/<name>`; moto makes no group.
 _CREATE_ENDPOINT = sagemaker_models.SageMakerModelBackend.create_endpoint
 
@@ -134,11 +175,12 @@ def apply() -> None:
     """Apply every correction (idempotent)."""
     FakeBucket.get_permission = _get_permission  # type: ignore[method-assign]
     for model, prop in NAME_PROPERTIES.items():
-        model.cloudformation_name_type = staticmethod(lambda prop=prop: prop)  # type: ignore[method-assign]
+        model.cloudformation_name_type = staticmethod(lambda prop=prop: prop)  # type: ignore[attr-defined]
     parsing.get_name_type_map.cache_clear()
     parsing.ResourceMap.build_resource_diff = _diff_with_dependents  # type: ignore[method-assign]
     sagemaker_models.SageMakerModelBackend.create_endpoint = _create_endpoint_with_logs  # type: ignore[method-assign]
     sagemaker_models.SageMakerModelBackend.describe_experiment = _describe_experiment  # type: ignore[method-assign]
+    _use_in_process_custom_resources()
 
 
 apply()

@@ -64,7 +64,7 @@ class Admin:
 
     def authorize_connection(self, arn: str) -> dict:
         """Mark a PENDING connection AVAILABLE (the console's handshake); KeyError if it does not exist."""
-        from standin.services.codeconnections import authorize_connection
+        from standin.connections.state import authorize_connection
 
         return authorize_connection(self._standin.layer, arn).describe()
 
@@ -260,7 +260,7 @@ class StandIn:
     # -- callbacks and admin endpoints -----------------------------------------------------------------------
 
     def _git_authorize(self, connection_id: str) -> str | None:
-        from standin.services.codeconnections import git_authorize
+        from standin.connections.state import git_authorize
 
         return git_authorize(self.layer, connection_id)
 

@@ -295,7 +295,7 @@ class _MotoContext:
 def moto_model_registry_delete(operation: str, params: dict[str, Any]) -> dict[str, Any]:
     """DeleteModelPackage(Group), which moto 5.2.5 lacks: the stand-in's own handlers, on moto's backend."""
     from standin.dispatch import AwsError
-    from standin.services import model_registry
+    from standin.sagemaker import model_registry
 
     handler = {
         "DeleteModelPackage": model_registry.delete_model_package,

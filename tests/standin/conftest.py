@@ -19,7 +19,7 @@ def _role(iam, name, service):
 
 
 def register(aws, template_body: str, key: str = "templates/product.yaml") -> dict:
-    """REFERENCE section 6, with plain boto3: what `sm-mlops register` does. Returns the ids made."""
+    """What `sm-mlops register` does, with plain boto3. Returns the ids made."""
     region, account = aws.region, aws.account_id
     s3, sc, iam = aws.client("s3"), aws.client("servicecatalog"), aws.client("iam")
     bucket = f"sagemaker-mlops-assets-{account}-{region}"

@@ -1,4 +1,5 @@
-"""The stand-in's corrections of moto: bucket policy conditions and SageMaker name properties."""
+"""The stand-in's corrections of moto: bucket policy conditions, SageMaker name properties, stack updates,
+custom resources and stack resource maps."""
 
 from __future__ import annotations
 
@@ -143,3 +144,43 @@ def test_an_update_that_replaces_the_model_moves_the_endpoint_to_it(standin) -> 
     )
     cfn.get_waiter("stack_update_complete").wait(StackName="deploy", WaiterConfig=waiter)
     assert served_model(sagemaker)["PrimaryContainer"]["Image"] == "v2"
+
+
+def test_custom_resources_run_in_process_instead_of_motos_docker_model() -> None:
+    from moto.cloudformation import parsing
+
+    from standin.cloudformation.custom_resources import CustomResource
+
+    assert parsing.CustomModel is CustomResource
+    assert parsing.resource_class_from_type("Custom::SeedCodeCheckin") is CustomResource
+
+
+def test_a_reader_never_creates_a_stack_resource_only_its_worker_does(standin) -> None:
+    from moto.cloudformation.models import Stack
+    from moto.cloudformation.utils import generate_stack_id
+
+    from standin.moto_fixes import STACK_WORKER, StackResources, guard
+
+    template = {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "guarded"}}}}
+    stack_id = generate_stack_id("guarded", standin.region, standin.account_id)
+    stack = Stack(  # type: ignore[abstract]
+        stack_id=stack_id,
+        name="guarded",
+        template=json.dumps(template),
+        parameters={},
+        account_id=standin.account_id,
+        region_name=standin.region,
+    )
+    guard(stack.resource_map)
+    assert isinstance(stack.resource_map, StackResources)
+    with pytest.raises(KeyError, match="not created"):
+        stack.resource_map["Bucket"]  # noqa: B018 - a reader's lookup
+    assert list(stack.resource_map) == []
+    assert standin.client("s3").list_buckets()["Buckets"] == []
+    STACK_WORKER.stack_id = stack_id
+    try:
+        stack.resource_map["Bucket"]  # noqa: B018 - the worker's lookup creates it
+    finally:
+        STACK_WORKER.stack_id = None
+    assert list(stack.resource_map) == ["Bucket"]
+    assert [b["Name"] for b in standin.client("s3").list_buckets()["Buckets"]] == ["guarded"]

@@ -17,7 +17,7 @@ from standin.codepipeline.executions import ActionFailed, ActionRun, Execution, 
 if TYPE_CHECKING:
     from standin.codepipeline.engine import PipelineRuntime
 
-from standin.services.codeconnections import git_authorize
+from standin.connections.state import git_authorize
 
 
 def source_action(rt: PipelineRuntime, execution: Execution, run: ActionRun) -> None:

@@ -304,7 +304,7 @@ def test_the_rendered_template_seeds_both_repositories_through_the_real_checkin_
     from standin.testing import start_project_stack
 
     template = (
-        Path(__file__).resolve().parents[2] / "templates" / "mlops-third-party-git-v1.yaml"
+        Path(__file__).resolve().parents[3] / "templates" / "mlops-third-party-git-v1.yaml"
     ).read_text()
     assets = {asset.key: asset.data for asset in build_assets().values()}
     start_project_stack(standin, template, assets, "SC-123456789012-pp-seeded", "demo", "p-abcdef123456")

@@ -1,11 +1,11 @@
-"""Run a Lambda function's own code in-process, as the custom resource needs (moto would start Docker).
+"""Lambda's Invoke for the stand-in: run a function's own code in-process, as the custom resource needs (moto
+would start Docker).
 
 The code is what moto's Lambda backend holds (for a template's inline ``Code.ZipFile``, the zip moto made of
 it); the handler gets the event, a context with ``get_remaining_time_in_millis()`` counting down from the
-function's ``Timeout``, and an environment of the stand-in's ``.env`` plus the function's own variables,
-so ``boto3`` inside it talks to the stand-in. The process environment is shared by every thread, so
-invocations take a lock and put the environment back afterwards.
-"""
+function's ``Timeout``, and an environment of the stand-in's ``.env`` plus the function's own variables, so
+``boto3`` inside it talks to the stand-in. The process environment is shared by every thread, so invocations
+take a lock and put the environment back afterwards."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def invoke(
     import boto3
     from moto.backends import get_backend
 
-    fn = get_backend("lambda")[account_id][region].get_function(function)  # type: ignore[call-overload]
+    fn = get_backend("lambda")[account_id][region].get_function(function)
     label = f"lambda {fn.function_name}"
     if fn.run_time and not str(fn.run_time).startswith("python"):
         raise LambdaCodeError(
@@ -109,7 +109,7 @@ def invoke(
         boto3.DEFAULT_SESSION = None
         footprints.function_invoked(account_id, region, fn.function_name, context.log_stream_name)
         try:
-            handler = load_handler(fn.code_bytes, fn.handler, label)
+            handler = load_handler(fn.code_bytes, fn.handler or "", label)
             return handler(dict(event), context)
         finally:
             boto3.DEFAULT_SESSION = saved_session

@@ -135,9 +135,9 @@ def test_create_update_delete_run_the_function(standin, resource_type: str) -> N
     ],
 )
 def test_a_failed_answer_rolls_back_with_the_reason(standin, monkeypatch, mode: str, reason: str) -> None:
-    from standin import cloudformation
+    from standin.cloudformation import custom_resources
 
-    monkeypatch.setattr(cloudformation, "RESPONSE_GRACE_SECONDS", 0.2)
+    monkeypatch.setattr(custom_resources, "RESPONSE_GRACE_SECONDS", 0.2)
     cfn = standin.client("cloudformation")
     standin.client("s3").create_bucket(Bucket="calls")
     cfn.create_stack(StackName="broken", TemplateBody=json.dumps(template(mode)))

@@ -1,11 +1,8 @@
-"""The two calls `sm-mlops preflight` makes that moto does not answer: IAM's policy simulator and
-SageMaker's service quotas.
+"""IAM's policy simulator as `sm-mlops preflight` calls it (moto does not answer it).
 
 ``SimulatePrincipalPolicy`` evaluates the role's own policies (inline and attached) the way the simulator does
 when no context is given: a statement with a ``Condition`` does not apply, and the condition keys it needs are
 reported in ``MissingContextValues``; an explicit Deny wins, then an Allow, else ``implicitDeny``.
-``ListServiceQuotas`` lists the stand-in account's SageMaker quotas: a fixed table (AWS's values differ by
-account and region) covering the instance types the seed code uses.
 """
 
 from __future__ import annotations
@@ -19,13 +16,6 @@ from moto.backends import get_backend
 
 from standin.dispatch import AwsError, Context, operation
 
-# (instance type, usage) -> quota value of the stand-in's account.
-SAGEMAKER_QUOTAS = {
-    (instance, usage): 2.0
-    for instance in ("ml.m5.large", "ml.m5.xlarge", "ml.t3.medium")
-    for usage in ("processing job usage", "training job usage", "endpoint usage")
-}
-
 
 def _members(params: dict, name: str) -> list[str]:
     values = [(k, v) for k, v in params.items() if k.startswith(f"{name}.member.")]
@@ -33,13 +23,13 @@ def _members(params: dict, name: str) -> list[str]:
 
 
 def _documents(ctx: Context, role_arn: str) -> list[dict]:
-    iam = get_backend("iam")[ctx.account_id]["aws"]  # type: ignore[call-overload]
+    iam = get_backend("iam")[ctx.account_id]["aws"]
     try:
         role = iam.get_role_by_arn(role_arn)
     except Exception as error:  # noqa: BLE001 - moto's NoSuchEntity and a malformed ARN alike
         raise AwsError("NoSuchEntity", f"The role with ARN {role_arn} cannot be found.", 404) from error
     texts = list(role.policies.values())
-    texts += [policy.document for policy in role.managed_policies.values()]
+    texts += [policy.document for policy in role.managed_policies.values()]  # type: ignore[attr-defined]
     return [json.loads(unquote(text)) if isinstance(text, str) else text for text in texts]
 
 
@@ -80,29 +70,12 @@ def simulate_principal_policy(ctx: Context, params: dict) -> dict:
     for action in actions:
         for resource in _members(params, "ResourceArns") or ["*"]:
             decision, missing = evaluate(documents, action, resource)
-            result = {"EvalActionName": action, "EvalResourceName": resource, "EvalDecision": decision}
+            result: dict[str, Any] = {
+                "EvalActionName": action,
+                "EvalResourceName": resource,
+                "EvalDecision": decision,
+            }
             if missing:
                 result["MissingContextValues"] = missing
             results.append(result)
     return {"EvaluationResults": results, "IsTruncated": False}
-
-
-@operation("servicequotas", "ListServiceQuotas")
-def list_service_quotas(ctx: Context, params: dict) -> dict:
-    if params.get("ServiceCode") != "sagemaker":
-        return {"Quotas": []}
-    quotas = [
-        {
-            "ServiceCode": "sagemaker",
-            "ServiceName": "Amazon SageMaker",
-            "QuotaCode": f"L-STANDIN{index:04d}",
-            "QuotaArn": f"arn:aws:servicequotas:{ctx.region}:{ctx.account_id}:sagemaker/L-STANDIN{index:04d}",
-            "QuotaName": f"{instance} for {usage}",
-            "Value": value,
-            "Unit": "None",
-            "Adjustable": True,
-            "GlobalQuota": False,
-        }
-        for index, ((instance, usage), value) in enumerate(sorted(SAGEMAKER_QUOTAS.items()))
-    ]
-    return {"Quotas": quotas}

@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from standin.services.preflight_checks import evaluate
+from standin.iam.policy_simulator import evaluate
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/service-role/Launch"
 PASS_USE = {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/service-role/Use*"}

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from standin.dispatch import AwsError, Context, operation
-from standin.services import servicecatalog
-from standin.services.servicecatalog import new_id
+from standin.servicecatalog import provisioning
+from standin.servicecatalog.state import new_id
+from standin.servicecatalog.state import store as catalog_store
 
 SERVICE = "sagemaker"
 STORE = "sagemaker_projects"
@@ -67,10 +68,10 @@ def _validation(message: str) -> AwsError:
 def _refresh(ctx: Context, project: Project) -> Project:
     if project.provisioned_product_id is None:
         return project
-    pp = servicecatalog.store(ctx).provisioned.get(project.provisioned_product_id)
+    pp = catalog_store(ctx).provisioned.get(project.provisioned_product_id)
     if pp is None:
         return project
-    record = servicecatalog.refresh(ctx, pp.records[-1])
+    record = provisioning.refresh(ctx, pp.records[-1])
     project.status = _STATUS[(record.record_type, record.status)]
     project.failure = pp.status_message if record.status == "FAILED" else ""
     return project
@@ -138,9 +139,7 @@ def create_project(ctx: Context, params: dict) -> dict:
     artifact_id = details.get("ProvisioningArtifactId")
     if not artifact_id:
         artifacts = [
-            a
-            for a in servicecatalog.store(ctx).artifacts.get(details["ProductId"], [])
-            if a.guidance == "DEFAULT"
+            a for a in catalog_store(ctx).artifacts.get(details["ProductId"], []) if a.guidance == "DEFAULT"
         ]
         if not artifacts:
             raise _validation(f"Product {details['ProductId']} has no provisioning artifact to use.")
@@ -148,7 +147,7 @@ def create_project(ctx: Context, params: dict) -> dict:
     tags = {t["Key"]: t["Value"] for t in params.get("Tags") or []}
     tags.update({"sagemaker:project-name": name, "sagemaker:project-id": project_id})
     try:
-        record = servicecatalog.provision(
+        record = provisioning.provision(
             ctx,
             details["ProductId"],
             artifact_id,
@@ -209,13 +208,13 @@ def update_project(ctx: Context, params: dict) -> dict:
             f"Project {project.name} is {project.status}: it can be updated once it is created."
         )
     update = params.get("ServiceCatalogProvisioningUpdateDetails") or {}
-    pp = servicecatalog.store(ctx).provisioned.get(project.provisioned_product_id or "")
+    pp = catalog_store(ctx).provisioned.get(project.provisioned_product_id or "")
     if pp is None:
         raise _validation(f"Project {project.name} has no provisioned product.")
     values = _values(update)
     values.update(SageMakerProjectName=project.name, SageMakerProjectId=project.id)
     try:
-        servicecatalog.update(ctx, pp, update.get("ProvisioningArtifactId"), values)
+        provisioning.update(ctx, pp, update.get("ProvisioningArtifactId"), values)
     except AwsError as error:
         raise _validation(error.message) from None
     if update.get("ProvisioningArtifactId"):
@@ -232,10 +231,10 @@ def delete_project(ctx: Context, params: dict) -> dict:
     project = _project(ctx, params.get("ProjectName"))
     if project.status.endswith("InProgress"):
         raise _validation(f"Project {project.name} is {project.status}: wait for it to finish.")
-    pp = servicecatalog.store(ctx).provisioned.get(project.provisioned_product_id or "")
+    pp = catalog_store(ctx).provisioned.get(project.provisioned_product_id or "")
     if pp is not None and not pp.terminated:
         try:
-            servicecatalog.terminate(ctx, pp)
+            provisioning.terminate(ctx, pp)
         except AwsError as error:
             raise _validation(error.message) from None
         project.status = "DeleteInProgress"

@@ -1,4 +1,4 @@
-"""Service Catalog on the stand-in: registration as REFERENCE section 6 does it, provisioning, refusals."""
+"""Service Catalog on the stand-in: registration as `sm-mlops register` does it, provisioning, refusals."""
 
 import json
 import time
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 SMALL = """
 AWSTemplateFormatVersion: '2010-09-09'
