@@ -356,8 +356,7 @@ class Layer:
             handler = _HANDLERS.get((service, op_name))
             if handler is None:
                 return None
-            params = json.loads(request.body or b"{}")
-            return handler, op_name, "json", params
+            return handler, op_name, "json", json.loads(request.body or b"{}")
         content_type = request.headers.get("content-type", "")
         if content_type.startswith("application/x-www-form-urlencoded") or "Action" in request.query:
             form = dict(parse_qsl(request.body.decode(), keep_blank_values=True))

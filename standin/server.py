@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -283,6 +283,7 @@ class StandIn:
             if missing:
                 fields = ", ".join(missing)
                 raise ValueError(f"{method} {ADMIN_PREFIX}{path} needs the JSON field(s) {fields}")
+            body: Mapping[str, Any]
             if method == "GET" and path == "env":
                 status, body = 200, self.env
             elif method == "GET" and path == "health":
