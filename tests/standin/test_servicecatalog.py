@@ -80,7 +80,7 @@ def test_registration_sequence_is_answered_and_studio_sees_the_product(standin, 
 def test_new_version_deprecates_the_old_one(standin, registered):
     ids = registered(SMALL)
     sc = standin.client("servicecatalog")
-    url = f"https://s3.{standin.region}.amazonaws.com/{ids['bucket']}/templates/product.yaml"  # path style
+    url = f"https://s3.{standin.region}.amazonaws.com/{ids['bucket']}/{ids['template_key']}"  # path style
     new = sc.create_provisioning_artifact(
         ProductId=ids["product_id"],
         Parameters={"Name": "v2", "Info": {"LoadTemplateFromURL": url}, "Type": "CLOUD_FORMATION_TEMPLATE"},
