@@ -1,11 +1,12 @@
 """Service Catalog on the stand-in: registration as REFERENCE section 6 does it, provisioning, refusals."""
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+
+from standin.testing import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -45,12 +46,11 @@ GOOD_V1 = {
 
 
 def _wait_record(sc, record_id, timeout=60):
-    deadline = time.monotonic() + timeout
-    while True:
+    def done():
         detail = sc.describe_record(Id=record_id)
-        if detail["RecordDetail"]["Status"] not in ("CREATED", "IN_PROGRESS") or time.monotonic() > deadline:
-            return detail
-        time.sleep(0.1)
+        return None if detail["RecordDetail"]["Status"] in ("CREATED", "IN_PROGRESS") else detail
+
+    return wait_for(done, timeout, f"record {record_id} to leave CREATED/IN_PROGRESS")
 
 
 def test_registration_sequence_is_answered_and_studio_sees_the_product(standin, registered):
