@@ -1,4 +1,4 @@
-"""Service Catalog on the stand-in: registration as REFERENCE section 6 does it, provisioning, refusals."""
+"""Service Catalog on the stand-in: registration as `sm-mlops register` does it, provisioning, refusals."""
 
 import json
 from pathlib import Path
