@@ -39,6 +39,7 @@ def _pip_builds() -> list[tuple[str, str]]:
 def _seeding_build() -> tuple[str, str]:
     from seeding.assets import build_assets
     from standin.server import StandIn
+    from standin.testing import wait_for
 
     with StandIn() as aws:
         s3, codebuild = aws.client("s3"), aws.client("codebuild")
@@ -72,10 +73,12 @@ def _seeding_build() -> tuple[str, str]:
             projectName="checkin",
             environmentVariablesOverride=[{"name": k, "value": v} for k, v in overrides.items()],
         )["build"]["id"]
-        while (
-            status := codebuild.batch_get_builds(ids=[build_id])["builds"][0]["buildStatus"]
-        ) == "IN_PROGRESS":
-            time.sleep(0.1)
+
+        def finished() -> str | None:
+            status = str(codebuild.batch_get_builds(ids=[build_id])["builds"][0]["buildStatus"])
+            return None if status == "IN_PROGRESS" else status
+
+        status = wait_for(finished, 900, f"the seed check-in build {build_id}")
         seconds = time.perf_counter() - began
     return (
         "build: seed check-in (aws s3 cp, git clone/commit/push via the proxy URL)",

@@ -1,23 +1,21 @@
-"""The walkthrough, step by step, on the stand-in (see `demo/__init__.py`)."""
+"""The walkthrough, step by step, on the stand-in (see `demo/__init__.py`): one function per step, composed by
+`walkthrough()`; `run()` starts the stand-in (`demo.harness`) and runs it."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
-import os
 import re
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, TextIO
 
-T = TypeVar("T")
-ROOT = Path(__file__).resolve().parent.parent
+from demo.harness import ROOT, DemoFailed, DemoResult, Walkthrough, dump_failed_builds, started
+from demo.inventory import inventory, leftovers
+
+__all__ = ["KEPT", "DemoFailed", "DemoResult", "inventory", "make_table", "print_table", "run", "walkthrough"]
+
 OWNER = "demo-org"
 BUILD_REPO = f"{OWNER}/abalone-modelbuild"
 DEPLOY_REPO = f"{OWNER}/abalone-modeldeploy"
@@ -28,261 +26,38 @@ EDIT_FROM, EDIT_TO = "ml.m5.xlarge", "ml.m5.large"
 KEPT = "kept (account setup)"
 
 
-class DemoFailed(Exception):
-    """A step did not do what it should; the message says which part of the project is at fault."""
-
-    def __init__(self, step: str, message: str) -> None:
-        super().__init__(message)
-        self.step = step
-
-
 @dataclass
-class DemoResult:
-    project: str
-    project_id: str = ""
-    steps: list[tuple[str, float]] = field(default_factory=list)
-    table: list[dict[str, str]] = field(default_factory=list)
-    created: dict[str, list[str]] = field(default_factory=dict)
-    remaining: dict[str, list[str]] = field(default_factory=dict)
+class Made:
+    """What the steps hand on to later steps."""
 
+    connection_arn: str = ""
+    repo_urls: dict[str, str] = field(default_factory=dict)
+    project_stacks: set[str] = field(default_factory=set)
+    known_builds: set[str] = field(default_factory=set)
+    known_deploys: set[str] = field(default_factory=set)
+    models_before: int = 0
 
-class Walkthrough:
-    """Runs the steps with readable progress: one line per step and sub-step."""
-
-    def __init__(self, standin: Any, workdir: Path, out: TextIO, timeout: float, project: str) -> None:
-        self.standin = standin
-        self.workdir = workdir
-        self.out = out
-        self.timeout = timeout
-        self.result = DemoResult(project)
-        self.current = ""
-        home = workdir / "home"
-        home.mkdir(parents=True, exist_ok=True)
-        inherited = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GIT_"))}
-        inherited.pop("HTTPS_PROXY", None)
-        inherited.pop("https_proxy", None)
-        self.env = {
-            **inherited,
-            **standin.env,
-            "HOME": str(home),  # never the real user's ~/.gitconfig or ~/.aws
-            "AWS_CONFIG_FILE": str(home / "aws-config"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws-credentials"),
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_TERMINAL_PROMPT": "0",
+    def names(self, walk: Walkthrough) -> dict[str, str]:
+        """The project's resource names, from its name and id."""
+        name, project_id = walk.result.project, walk.result.project_id
+        prefix = f"sagemaker-{name}-{project_id}"
+        return {
+            "prefix": prefix,
+            "build": f"{prefix}-modelbuild",
+            "deploy": f"{prefix}-modeldeploy",
+            "group": f"{name}-{project_id}",
+            "staging": f"{prefix}-deploy-staging",
+            "prod": f"{prefix}-deploy-prod",
         }
 
-    # -- output and timing ---------------------------------------------------------------------------------
 
-    def say(self, line: str) -> None:
-        print(line, file=self.out, flush=True)
-
-    def note(self, line: str) -> None:
-        self.say(f"      {line}")
-
-    @contextlib.contextmanager
-    def step(self, name: str) -> Iterator[None]:
-        self.current = name
-        number = len(self.result.steps)  # [ 0] is the stand-in's start
-        self.say(f"[{number:>2}] {name}")
-        began = time.perf_counter()
-        try:
-            yield
-        except DemoFailed:
-            raise
-        except Exception as error:  # noqa: BLE001 - every failure becomes a clear step failure
-            raise DemoFailed(name, f"{type(error).__name__}: {error}") from error
-        seconds = time.perf_counter() - began
-        self.result.steps.append((name, seconds))
-        self.say(f"     ok ({seconds:.1f} s)")
-
-    def fail(self, message: str) -> DemoFailed:
-        return DemoFailed(self.current, message)
-
-    # -- the real commands ---------------------------------------------------------------------------------
-
-    def sm(self, *args: str) -> Any:
-        """`sm-mlops --output json ARGS` with the stand-in's environment; progress lines become sub-steps."""
-        command = [sys.executable, "-m", "scripts.cli", "--output", "json", *args]
-        self.note("$ sm-mlops " + " ".join(args))
-        done = subprocess.run(
-            command, env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=self.timeout
-        )
-        for line in done.stderr.splitlines():
-            if line.strip():
-                self.note("  " + line.strip())
-        if done.returncode != 0:
-            raise self.fail(
-                f"`sm-mlops {' '.join(args)}` exited {done.returncode}: {done.stderr.strip()[-2000:]}"
-            )
-        return json.loads(done.stdout) if done.stdout.strip() else None
-
-    def git(self, *args: str, cwd: Path | None = None) -> str:
-        command = ["git", "-c", "user.name=Data Scientist", "-c", "user.email=ds@example.com", *args]
-        done = subprocess.run(command, env=self.env, cwd=cwd, capture_output=True, text=True, timeout=300)
-        if done.returncode != 0:
-            raise self.fail(f"`git {' '.join(args)}` exited {done.returncode}: {done.stderr.strip()}")
-        return done.stdout
-
-    def client(self, service: str) -> Any:
-        return self.standin.client(service)
-
-    def wait(self, what: str, check: Callable[[], T | None], missing: str, timeout: float | None = None) -> T:
-        """Poll `check` until it returns a value; on timeout say which part did not do its work."""
-        deadline = time.monotonic() + (timeout or self.timeout)
-        while time.monotonic() < deadline:
-            value = check()
-            if value is not None:
-                return value
-            time.sleep(1.0)
-        raise self.fail(f"timed out waiting for {what}: {missing}")
-
-
-# --- what exists of the project -----------------------------------------------------------------------------
-
-
-def _names(call: Callable[[], list[str]]) -> list[str]:
-    try:
-        return sorted(call())
-    except Exception as error:  # noqa: BLE001 - an API the stand-in lacks is shown, not fatal
-        return [f"<could not list: {type(error).__name__}: {error}>"]
-
-
-def inventory(walk: Walkthrough, name: str, project_id: str, stacks: set[str]) -> dict[str, list[str]]:
-    """Every resource of the project the APIs show now, by kind (names carry the id or project name)."""
-    c = walk.client
-    live = ("CREATE_", "UPDATE_", "ROLLBACK_", "DELETE_IN_PROGRESS", "DELETE_FAILED", "IMPORT_")
-
-    def stacks_now() -> list[str]:
-        listed = c("cloudformation").list_stacks()["StackSummaries"]
-        return [
-            s["StackName"]
-            for s in listed
-            if s["StackStatus"].startswith(live)
-            and (project_id in s["StackName"] or s["StackName"] in stacks)
-        ]
-
-    def project() -> list[str]:
-        try:
-            status = c("sagemaker").describe_project(ProjectName=name)["ProjectStatus"]
-        except Exception:  # noqa: BLE001 - gone
-            return []
-        return [] if status == "DeleteCompleted" else [name]
-
-    def model_versions() -> list[str]:
-        groups = [g for g in _names(groups_now) if not g.startswith("<")]
-        versions = []
-        for group in groups:
-            listed = c("sagemaker").list_model_packages(ModelPackageGroupName=group)[
-                "ModelPackageSummaryList"
-            ]
-            versions += [
-                p["ModelPackageArn"].rsplit("/", 2)[-2] + "/" + str(p["ModelPackageVersion"]) for p in listed
-            ]
-        return versions
-
-    def groups_now() -> list[str]:
-        listed = c("sagemaker").list_model_package_groups()["ModelPackageGroupSummaryList"]
-        return [g["ModelPackageGroupName"] for g in listed if project_id in g["ModelPackageGroupName"]]
-
-    def log_groups() -> list[str]:
-        groups = c("logs").describe_log_groups()["logGroups"]
-        endpoints = tuple(f"/aws/sagemaker/Endpoints/{name}-{stage}" for stage in ("staging", "prod"))
-        return [
-            g["logGroupName"]
-            for g in groups
-            if project_id in g["logGroupName"] or g["logGroupName"] in endpoints
-        ]
-
-    def job_streams() -> list[str]:  # the walkthrough's stand-in runs no other project's jobs
-        streams = []
-        for group in ("/aws/sagemaker/ProcessingJobs", "/aws/sagemaker/TrainingJobs"):
-            try:
-                listed = c("logs").describe_log_streams(logGroupName=group)["logStreams"]
-            except c("logs").exceptions.ResourceNotFoundException:
-                continue
-            streams += [f"{group}:{s['logStreamName']}" for s in listed]
-        return streams
-
-    def trials() -> list[str]:  # the SageMaker pipeline's executions', in its Experiment
-        experiment = f"sagemaker-{name}-{project_id}"
-        return [
-            t["TrialName"] for t in c("sagemaker").list_trials(ExperimentName=experiment)["TrialSummaries"]
-        ]
-
-    def access_logs() -> list[str]:
-        account, region = c("sts").get_caller_identity()["Account"], c("s3").meta.region_name
-        bucket = f"sagemaker-mlops-assets-{account}-{region}"
-        listed = c("s3").list_object_versions(Bucket=bucket, Prefix=f"access-logs/{project_id}/")
-        return [v["Key"] for v in listed.get("Versions", []) + listed.get("DeleteMarkers", [])]
-
-    return {
-        "project": _names(project),
-        "CloudFormation stack": _names(stacks_now),
-        "CodePipeline pipeline": _names(
-            lambda: [
-                p["name"] for p in c("codepipeline").list_pipelines()["pipelines"] if project_id in p["name"]
-            ]
-        ),
-        "CodeBuild project": _names(
-            lambda: [p for p in c("codebuild").list_projects()["projects"] if project_id in p]
-        ),
-        "Lambda function": _names(
-            lambda: [
-                f["FunctionName"]
-                for f in c("lambda").list_functions()["Functions"]
-                if project_id in f["FunctionName"]
-            ]
-        ),
-        "EventBridge rule": _names(
-            lambda: [r["Name"] for r in c("events").list_rules()["Rules"] if project_id in r["Name"]]
-        ),
-        "SageMaker code repository": _names(
-            lambda: [
-                r["CodeRepositoryName"]
-                for r in c("sagemaker").list_code_repositories()["CodeRepositorySummaryList"]
-                if project_id in r["CodeRepositoryName"]
-            ]
-        ),
-        "S3 bucket": _names(
-            lambda: [b["Name"] for b in c("s3").list_buckets()["Buckets"] if project_id in b["Name"]]
-        ),
-        "SageMaker pipeline": _names(
-            lambda: [
-                p["PipelineName"]
-                for p in c("sagemaker").list_pipelines()["PipelineSummaries"]
-                if project_id in p["PipelineName"]
-            ]
-        ),
-        "model package group": _names(groups_now),
-        "model version": _names(model_versions),
-        "SageMaker endpoint": _names(
-            lambda: [
-                e["EndpointName"]
-                for e in c("sagemaker").list_endpoints()["Endpoints"]
-                if e["EndpointName"].startswith(f"{name}-")
-            ]
-        ),
-        "log group": _names(log_groups),
-        "job log stream": _names(job_streams),
-        "SageMaker experiment": _names(
-            lambda: [
-                e["ExperimentName"]
-                for e in c("sagemaker").list_experiments()["ExperimentSummaries"]
-                if project_id in e["ExperimentName"]
-            ]
-        ),
-        "SageMaker trial": _names(trials),
-        "access log object": _names(access_logs),
-    }
-
-
-# --- the walkthrough ----------------------------------------------------------------------------------------
+# --- watching what AWS runs ---------------------------------------------------------------------------------
 
 
 def _missing_runtime(part: str) -> str:
     return (
-        f"{part} did not happen; this is the stand-in's runtime (standin/runtime, issue 5) or its "
-        "CloudFormation types (standin/cloudformation, issue 4): see the log above"
+        f"{part} did not happen; this is the stand-in's runtime (standin/runtime) or its "
+        "CloudFormation engine (standin/cloudformation): see the log above"
     )
 
 
@@ -366,10 +141,10 @@ def _model_count(walk: Walkthrough, group: str) -> int:
         return 0
 
 
-def walkthrough(walk: Walkthrough) -> DemoResult:
-    name, result = walk.result.project, walk.result
-    admin = walk.standin.admin
+# --- the steps ----------------------------------------------------------------------------------------------
 
+
+def account_setup(walk: Walkthrough, made: Made) -> None:
     with walk.step("account setup: a Studio domain and its execution role (exists in any Studio account)"):
         iam = walk.client("iam")
         trust = {
@@ -394,25 +169,34 @@ def walkthrough(walk: Walkthrough) -> DemoResult:
         )
         walk.note(f"Studio execution role {role['Role']['Arn']}")
 
+
+def bootstrap(walk: Walkthrough, made: Made) -> None:
     with walk.step("bootstrap: Studio service roles, SageMaker projects enabled"):
         rows = walk.sm("bootstrap")
         walk.note(
             f"{sum(r['action'] == 'created' for r in rows)} roles created; projects: {rows[-1]['action']}"
         )
 
+
+def step1_connection(walk: Walkthrough, made: Made) -> None:
     with walk.step("step 1: create the connection and complete its handshake"):
         connection = walk.sm("connection", "create", "--name", "demo-github")
-        arn = connection["arn"]
-        admin.authorize_connection(arn)
+        made.connection_arn = arn = connection["arn"]
+        walk.standin.admin.authorize_connection(arn)
         walk.note("handshake completed in the provider (stand-in admin)")
         walk.sm("connection", "check", "--connection-arn", arn)
 
-    with walk.step("the two GitHub repositories, each initialised with a README"):
-        urls = {}
-        for repo in (BUILD_REPO, DEPLOY_REPO):
-            urls[repo] = admin.create_repository(repo, readme=f"# {repo.split('/')[1]}\n")
-            walk.note(f"{repo}: {urls[repo]}")
 
+def repositories(walk: Walkthrough, made: Made) -> None:
+    with walk.step("the two GitHub repositories, each initialised with a README"):
+        for repo in (BUILD_REPO, DEPLOY_REPO):
+            made.repo_urls[repo] = walk.standin.admin.create_repository(
+                repo, readme=f"# {repo.split('/')[1]}\n"
+            )
+            walk.note(f"{repo}: {made.repo_urls[repo]}")
+
+
+def register(walk: Walkthrough, made: Made) -> None:
     with walk.step("register the template as a Service Catalog product"):
         registration = walk.sm("register", "--render")
         walk.note(f"product {registration['product_id']}, version {registration['provisioning_artifact_id']}")
@@ -427,8 +211,10 @@ def walkthrough(walk: Walkthrough) -> DemoResult:
             raise walk.fail(f"a second `sm-mlops register` changed something: {again['actions']}")
         walk.note("registered again: nothing new (one portfolio, one product, one version)")
 
+
+def preflight(walk: Walkthrough, made: Made) -> None:
     with walk.step("preflight"):
-        rows = walk.sm("preflight", "--connection-arn", arn)
+        rows = walk.sm("preflight", "--connection-arn", made.connection_arn)
         for row in rows:
             if row["status"] != "ok":
                 walk.note(f"{row['status']}: {row['check']}: {row['detail']}")
@@ -437,7 +223,14 @@ def walkthrough(walk: Walkthrough) -> DemoResult:
             raise walk.fail(f"preflight found {len(problems)} problem(s): {problems}")
         walk.note(f"{len(rows)} checks, {sum(row['status'] == 'ok' for row in rows)} ok")
 
-    stacks_before = {s["StackName"] for s in walk.client("cloudformation").list_stacks()["StackSummaries"]}
+
+def _stack_names(walk: Walkthrough) -> set[str]:
+    return {s["StackName"] for s in walk.client("cloudformation").list_stacks()["StackSummaries"]}
+
+
+def step2_create_project(walk: Walkthrough, made: Made) -> None:
+    name, result = walk.result.project, walk.result
+    stacks_before = _stack_names(walk)
     with walk.step("step 2: create the project (both repositories seeded)"):
         created = walk.sm(
             "project",
@@ -448,52 +241,63 @@ def walkthrough(walk: Walkthrough) -> DemoResult:
             "--deploy-repo",
             DEPLOY_REPO,
             "--connection-arn",
-            arn,
+            made.connection_arn,
         )
         result.project_id = created["id"]
         for repo, marker in ((BUILD_REPO, EDIT_FILE), (DEPLOY_REPO, "buildspec.yml")):
-            files = walk.git("ls-tree", "-r", "--name-only", "HEAD", cwd=_clone(walk, urls[repo], repo))
+            files = walk.git(
+                "ls-tree", "-r", "--name-only", "HEAD", cwd=walk.clone(made.repo_urls[repo], repo)
+            )
             if marker not in files.split():
-                raise walk.fail(f"{repo} was not seeded: {marker} is missing (seeding check-in, issue 3)")
+                raise walk.fail(f"{repo} was not seeded: {marker} is missing (the seeding check-in)")
             walk.note(f"{repo} seeded ({len(files.split())} files, README kept)")
-    project_stacks = {
-        s["StackName"] for s in walk.client("cloudformation").list_stacks()["StackSummaries"]
-    } - stacks_before
-    prefix = f"sagemaker-{name}-{result.project_id}"
-    build_pipeline, deploy_pipeline = f"{prefix}-modelbuild", f"{prefix}-modeldeploy"
-    group = f"{name}-{result.project_id}"
+    made.project_stacks = _stack_names(walk) - stacks_before
 
+
+def first_model_build(walk: Walkthrough, made: Made) -> None:
+    names = made.names(walk)
     with walk.step("the first model build (started when the project was created)"):
-        _follow_execution(walk, build_pipeline, set(), "the first run of the model build pipeline")
-        walk.note(f"model versions registered: {_model_count(walk, group)}")
+        _follow_execution(walk, names["build"], set(), "the first run of the model build pipeline")
+        walk.note(f"model versions registered: {_model_count(walk, names['group'])}")
 
+
+def step3_edit_and_push(walk: Walkthrough, made: Made) -> None:
+    names = made.names(walk)
     with walk.step(f"step 3: commit the walkthrough's edit ({EDIT_FROM} -> {EDIT_TO}) and push"):
-        clone = _clone(walk, urls[BUILD_REPO], BUILD_REPO)
+        clone = walk.clone(made.repo_urls[BUILD_REPO], BUILD_REPO)
         path = clone / EDIT_FILE
         lines = path.read_text().splitlines(keepends=True)
         edited = [ln.replace(EDIT_FROM, EDIT_TO) if "TrainingInstanceType" in ln else ln for ln in lines]
         if edited == lines:
             raise walk.fail(
-                f"no TrainingInstanceType line with {EDIT_FROM} in {EDIT_FILE} (model build seed, issue 3)"
+                f"no TrainingInstanceType line with {EDIT_FROM} in {EDIT_FILE} (the model build seed code)"
             )
         path.write_text("".join(edited))
-        known = {e["pipelineExecutionId"] for e in _execution_ids(walk, build_pipeline)}
-        models_before = _model_count(walk, group)
+        made.known_builds = {e["pipelineExecutionId"] for e in _execution_ids(walk, names["build"])}
+        made.models_before = _model_count(walk, names["group"])
         walk.git("commit", "-am", f"Train on {EDIT_TO}", cwd=clone)
         walk.git("push", "origin", "HEAD", cwd=clone)
         walk.note(f"pushed to {BUILD_REPO} main")
 
+
+def watch_model_build(walk: Walkthrough, made: Made) -> None:
+    names = made.names(walk)
+    group = names["group"]
     with walk.step(
         "watch the build pipeline run the SageMaker pipeline until a new model version is registered"
     ):
-        _follow_execution(walk, build_pipeline, known, "the model build pipeline run started by the push")
+        _follow_execution(
+            walk, names["build"], made.known_builds, "the model build pipeline run started by the push"
+        )
         count = walk.wait(
             "a new model version",
-            lambda: _model_count(walk, group) if _model_count(walk, group) > models_before else None,
+            lambda: _model_count(walk, group) if _model_count(walk, group) > made.models_before else None,
             _missing_runtime("registering a model version (SageMaker pipeline RegisterModel step)"),
             timeout=60,
         )
-        definition = walk.client("sagemaker").describe_pipeline(PipelineName=prefix)["PipelineDefinition"]
+        definition = walk.client("sagemaker").describe_pipeline(PipelineName=names["prefix"])[
+            "PipelineDefinition"
+        ]
         parameters = {p["Name"]: p.get("DefaultValue") for p in json.loads(definition).get("Parameters", [])}
         if parameters.get("TrainingInstanceType") != EDIT_TO:
             raise walk.fail(
@@ -501,17 +305,22 @@ def walkthrough(walk: Walkthrough) -> DemoResult:
             )
         walk.note(f"model versions: {count}; the pipeline that ran trains on {EDIT_TO}")
 
-    known_deploy = {e["pipelineExecutionId"] for e in _execution_ids(walk, deploy_pipeline)}
+
+def step4_approve(walk: Walkthrough, made: Made) -> None:
+    made.known_deploys = {e["pipelineExecutionId"] for e in _execution_ids(walk, made.names(walk)["deploy"])}
     with walk.step("step 4: approve the new model version"):
-        approved = walk.sm("model", "approve", name)
+        approved = walk.sm("model", "approve", walk.result.project)
         walk.note(f"version {approved['version']}: {approved['before']} -> Approved")
 
-    staging, prod = f"{prefix}-deploy-staging", f"{prefix}-deploy-prod"
+
+def watch_staging(walk: Walkthrough, made: Made) -> None:
+    names = made.names(walk)
+    deploy_pipeline = names["deploy"]
     with walk.step("watch the staging stack appear and its test pass"):
 
         def staging_tested() -> bool | None:
             for execution in _execution_ids(walk, deploy_pipeline):
-                if execution["pipelineExecutionId"] not in known_deploy and execution["status"] in {
+                if execution["pipelineExecutionId"] not in made.known_deploys and execution["status"] in {
                     "Failed",
                     "Stopped",
                 }:
@@ -529,15 +338,24 @@ def walkthrough(walk: Walkthrough) -> DemoResult:
         walk.wait(
             "the staging deployment and its test", staging_tested, _missing_runtime("the staging deployment")
         )
+        staging = names["staging"]
         walk.note(f"{staging}: {_stack_status(walk, staging)}; TestStaging Succeeded; waiting for approval")
 
+
+def step5_promote(walk: Walkthrough, made: Made) -> None:
     with walk.step("step 5: promote to production"):
-        walk.sm("deploy", "promote", name)
+        walk.sm("deploy", "promote", walk.result.project)
 
+
+def watch_prod(walk: Walkthrough, made: Made) -> None:
+    names = made.names(walk)
     with walk.step("watch the prod stack appear"):
-        _follow_execution(walk, deploy_pipeline, known_deploy, "the deployment to production")
-        walk.note(f"{prod}: {_stack_status(walk, prod)}")
+        _follow_execution(walk, names["deploy"], made.known_deploys, "the deployment to production")
+        walk.note(f"{names['prod']}: {_stack_status(walk, names['prod'])}")
 
+
+def project_status(walk: Walkthrough, made: Made) -> None:
+    name, result = walk.result.project, walk.result
     with walk.step("project status"):
         status = walk.sm("project", "status", name)
         for endpoint in status["endpoints"]:
@@ -546,8 +364,11 @@ def walkthrough(walk: Walkthrough) -> DemoResult:
                 f"{endpoint['instance_type']}, ${endpoint['hourly_usd']}/hour"
             )
         walk.note(f"total ${status['hourly_cost_usd']}/hour ({status['price_source']})")
-        result.created = inventory(walk, name, result.project_id, project_stacks)
+        result.created = inventory(walk.client, name, result.project_id, made.project_stacks)
 
+
+def step6_delete(walk: Walkthrough, made: Made) -> None:
+    name = walk.result.project
     with walk.step("step 6: delete the project and everything it made"):
         planned = walk.sm("project", "delete", name, "--dry-run")
         done = walk.sm("project", "delete", name, "--yes")
@@ -556,26 +377,51 @@ def walkthrough(walk: Walkthrough) -> DemoResult:
         if [(r["kind"], r["name"]) for r in done] != [(r["kind"], r["name"]) for r in planned]:
             raise walk.fail(f"--dry-run planned {planned} but the delete did {done}")
 
+
+def nothing_left(walk: Walkthrough, made: Made) -> None:
+    result = walk.result
     with walk.step("check that nothing of the project is left"):
-        deadline = time.monotonic() + 60  # deletions the stand-in finishes in the background
-        remaining = inventory(walk, name, result.project_id, project_stacks)
-        while any(remaining.values()) and time.monotonic() < deadline:
-            time.sleep(1.0)
-            remaining = inventory(walk, name, result.project_id, project_stacks)
-        result.remaining = remaining
-        left = {kind: names for kind, names in remaining.items() if names}
-        if left:
-            raise walk.fail(f"left behind after delete: {left}")
+
+        def gone() -> bool:
+            result.remaining = inventory(walk.client, result.project, result.project_id, made.project_stacks)
+            return not leftovers(result.remaining)
+
+        try:  # deletions the stand-in finishes in the background get 60 s
+            walk.wait("the project's deletions to finish", lambda: gone() or None, "", timeout=60)
+        except DemoFailed as error:
+            left = leftovers(result.remaining)
+            raise walk.fail(f"left behind after delete: {left} ({error})") from None
         walk.note("nothing left")
-    result.table = make_table(result)
-    return result
 
 
-def _clone(walk: Walkthrough, url: str, repo: str) -> Path:
-    target = walk.workdir / "clones" / f"{repo.replace('/', '__')}-{time.monotonic_ns()}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    walk.git("clone", "--quiet", url, str(target))
-    return target
+STEPS = (
+    account_setup,
+    bootstrap,
+    step1_connection,
+    repositories,
+    register,
+    preflight,
+    step2_create_project,
+    first_model_build,
+    step3_edit_and_push,
+    watch_model_build,
+    step4_approve,
+    watch_staging,
+    step5_promote,
+    watch_prod,
+    project_status,
+    step6_delete,
+    nothing_left,
+)
+
+
+def walkthrough(walk: Walkthrough) -> DemoResult:
+    """Every step in order; the table of what was created and removed."""
+    made = Made()
+    for step in STEPS:
+        step(walk, made)
+    walk.result.table = make_table(walk.result)
+    return walk.result
 
 
 def make_table(result: DemoResult) -> list[dict[str, str]]:
@@ -615,18 +461,6 @@ def print_table(result: DemoResult, out: TextIO = sys.stdout) -> None:
     print(f"\n{len(result.steps)} steps in {total:.0f} s", file=out)
 
 
-def _log_to(path: Path) -> logging.Handler:
-    """The stand-in runs in this process: its log and moto's warnings go to a file, not between steps."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, mode="w")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    logging.captureWarnings(True)
-    return handler
-
-
 def run(
     project: str = "abalone", timeout: float = 900.0, out: TextIO | None = None, log_path: Path | None = None
 ) -> DemoResult:
@@ -634,55 +468,13 @@ def run(
     out = out or sys.stdout
     log_path = log_path or ROOT / "build" / "demo" / "standin.log"
     began = time.perf_counter()
-    try:
-        from standin.server import StandIn
-    except ImportError as error:
-        raise DemoFailed(
-            "start the stand-in", f"the stand-in server is missing (standin/server.py, issue 4): {error}"
-        ) from error
-    handler = _log_to(log_path)
-    # What the stand-in's in-process Lambdas print (CloudWatch Logs on AWS) goes to a file, not between steps.
-    stray = log_path.with_name("lambda-output.log").open("w")
-    try:
-        with (
-            contextlib.redirect_stdout(stray),
-            tempfile.TemporaryDirectory(prefix="sm-mlops-demo-") as workdir,
-            StandIn() as standin,
-        ):
-            print(f"[ 0] the local AWS stand-in at {standin.endpoint_url}; its log: {log_path}", file=out)
-            walk = Walkthrough(standin, Path(workdir), out, timeout, project)
-            walk.result.steps.append(("start the stand-in", time.perf_counter() - began))
-            try:
-                return walkthrough(walk)
-            except DemoFailed as error:
-                builds = _dump_failed_builds(standin, log_path.parent / "failed-builds.log")
-                where = f"the stand-in's log: {log_path}" + (
-                    f"; failed builds' logs: {builds}" if builds else ""
-                )
-                raise DemoFailed(error.step, f"{error} ({where})") from error
-    finally:
-        logging.getLogger().removeHandler(handler)
-        handler.close()
-        stray.close()
-
-
-def _dump_failed_builds(standin: Any, path: Path) -> Path | None:
-    """Write the log of every failed CodeBuild build to `path` (the stand-in's state goes when it stops)."""
-    try:
-        codebuild, logs = standin.client("codebuild"), standin.client("logs")
-        ids = codebuild.list_builds()["ids"]
-        builds = codebuild.batch_get_builds(ids=ids)["builds"] if ids else []
-        failed = [b for b in builds if b.get("buildStatus") not in {"SUCCEEDED", "IN_PROGRESS"}]
-        if not failed:
-            return None
-        with path.open("w") as out:
-            for build in failed:
-                out.write(f"===== {build['id']} {build.get('buildStatus')}\n")
-                where = build.get("logs", {})
-                events = logs.get_log_events(
-                    logGroupName=where["groupName"], logStreamName=where["streamName"]
-                )
-                out.writelines(e["message"].rstrip("\n") + "\n" for e in events["events"])
-        return path
-    except Exception:  # noqa: BLE001 - best effort, the step's own message stands
-        return None
+    with started(log_path) as (standin, workdir):
+        print(f"[ 0] the local AWS stand-in at {standin.endpoint_url}; its log: {log_path}", file=out)
+        walk = Walkthrough(standin, workdir, out, timeout, project)
+        walk.result.steps.append(("start the stand-in", time.perf_counter() - began))
+        try:
+            return walkthrough(walk)
+        except DemoFailed as error:
+            builds = dump_failed_builds(standin, log_path.parent / "failed-builds.log")
+            where = f"the stand-in's log: {log_path}" + (f"; failed builds' logs: {builds}" if builds else "")
+            raise DemoFailed(error.step, f"{error} ({where})") from error

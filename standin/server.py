@@ -112,7 +112,7 @@ class StandIn:
         runtime: bool = True,
     ) -> None:
         """``runtime=False`` answers every call but runs nothing (no pipelines, no endpoints): tests of
-        part 1 use it so that pipelines they create do not start working in the background."""
+        the APIs use it so that pipelines they create do not start working in the background."""
         env_region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         self.region = region or env_region or "us-east-1"
         self.account_id = account_id

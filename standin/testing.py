@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 T = TypeVar("T")
 
@@ -92,16 +92,23 @@ def start_project_stack(
 
 
 def wait_for(
-    predicate: Callable[[], T], timeout: float = 60.0, what: str = "the condition", interval: float = 0.1
+    predicate: Callable[[], T | None | Literal[False]],
+    timeout: float = 60.0,
+    what: str = "the condition",
+    interval: float = 0.1,
 ) -> T:
-    """Poll ``predicate`` until it returns something truthy and return it; AssertionError at ``timeout``."""
+    """Poll ``predicate`` until it returns something truthy and return it.
+
+    The one polling loop of the tests, the bench and the demo: at ``timeout`` it raises AssertionError naming
+    ``what`` it waited for and for how long (never returns empty-handed)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         value = predicate()
         if value:
             return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def pipeline_runs(codepipeline: Any, pipeline: str) -> list[dict]:

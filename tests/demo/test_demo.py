@@ -10,7 +10,7 @@ import pytest
 from demo import run
 from demo.walkthrough import KEPT, DemoResult, make_table
 
-# What the template, the seed code and the walkthrough make for one project (REFERENCE §2, §5).
+# What the template, the seed code and the walkthrough make for one project (its resources and what they run).
 EXPECTED_AT_LEAST = {
     "project": 1,
     "CloudFormation stack": 3,  # the project's stack and the two deploy stacks

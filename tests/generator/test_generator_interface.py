@@ -1,4 +1,4 @@
-"""The Studio form against REFERENCE §1, for both forms."""
+"""The Studio form as AWS's template draws it, for both forms."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Invariants over every resource of every variant (issue 2 point 6), name budgets, the launch-role table."""
+"""Invariants over every resource of every variant, name budgets, the launch-role table."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ ALL_CONFIGS: dict[str, TemplateConfig] = {
 }
 DEFAULT_LAUNCH_ROLE_CONFIGS = {name: cfg for name, cfg in ALL_CONFIGS.items() if not cfg.own_launch_role}
 
-# What Studio's default launch role may do (REFERENCE §3), as far as this template needs it.
+# What Studio's default launch role may do, as far as this template needs it.
 LAUNCH_ROLE_ALLOWS = {
     "s3:CreateBucket",
     "s3:PutEncryptionConfiguration",

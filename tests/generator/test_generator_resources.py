@@ -1,4 +1,4 @@
-"""Resources against REFERENCE §2: logical IDs, types, names, stages, actions, environments, seeding."""
+"""Resources as AWS's template has them: logical IDs, types, names, stages, actions, environments, seeding."""
 
 from __future__ import annotations
 

@@ -1,10 +1,13 @@
-"""What the scripts' stand-in tests share: the Studio role, a fast waiter, a project without seed code."""
+"""What the scripts' tests share on the stand-in: the Studio role, a fast waiter, a project without seed code,
+what Service Catalog holds, and a recorder of the calls `sm-mlops` makes (with one fault to inject)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
 from scripts import projects
@@ -88,3 +91,79 @@ def register_model_version(aws: Aws, names: Names) -> None:
             "SupportedResponseMIMETypes": ["text/csv"],
         },
     )
+
+
+def no_sleep(seconds: float) -> None:
+    """Stands for time.sleep where a test retries and must not wait."""
+
+
+def record_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every AWS call `sm-mlops`' `Aws` objects make from now on, as ``service.Operation`` in call order.
+
+    The recorder sees a call before any fault injected afterwards with `fail_once` on the same client."""
+    calls: list[str] = []
+    original = Aws.client
+
+    def client(self: Aws, service: str) -> Any:
+        made = original(self, service)
+        event = f"before-call.{made.meta.service_model.service_id.hyphenize()}"
+        name = made.meta.service_model.service_name
+
+        def record(model: Any, **_: Any) -> None:
+            calls.append(f"{name}.{model.name}")
+
+        made.meta.events.register(event, record, unique_id=f"record-calls-{id(calls)}")
+        return made
+
+    monkeypatch.setattr(Aws, "client", client)
+    return calls
+
+
+def fail_once(
+    client: Any, operation: str, code: str = "InternalError", status: int = 500, message: str = "injected"
+) -> list[str]:
+    """`client` answers its next `operation` call with AWS's error ``code``; returns the calls it failed."""
+    failed: list[str] = []
+
+    def before_call(model: Any, **kwargs: Any) -> Any:
+        if model.name != operation or failed:
+            return None
+        failed.append(model.name)
+        error = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {}}
+        return AWSResponse("https://injected", status, {}, None), error
+
+    client.meta.events.register(
+        f"before-call.{client.meta.service_model.service_id.hyphenize()}", before_call
+    )
+    return failed
+
+
+def catalog_counts(aws: Aws) -> dict[str, int]:
+    """How many portfolios, products, versions, links, constraints and principals Service Catalog holds."""
+    sc = aws.client("servicecatalog")
+    portfolios = sc.list_portfolios()["PortfolioDetails"]
+    products = [
+        p["ProductViewSummary"]["ProductId"] for p in sc.search_products_as_admin()["ProductViewDetails"]
+    ]
+
+    def total(call: Any, key: str, **each: str) -> int:
+        return len(call(**each)[key])
+
+    return {
+        "portfolios": len(portfolios),
+        "products": len(products),
+        "versions": sum(
+            total(sc.list_provisioning_artifacts, "ProvisioningArtifactDetails", ProductId=p)
+            for p in products
+        ),
+        "links": sum(
+            total(sc.list_portfolios_for_product, "PortfolioDetails", ProductId=p) for p in products
+        ),
+        "constraints": sum(
+            total(sc.list_constraints_for_portfolio, "ConstraintDetails", PortfolioId=p["Id"])
+            for p in portfolios
+        ),
+        "principals": sum(
+            total(sc.list_principals_for_portfolio, "Principals", PortfolioId=p["Id"]) for p in portfolios
+        ),
+    }

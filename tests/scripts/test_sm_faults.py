@@ -19,8 +19,7 @@ import botocore.loaders
 import botocore.session
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
-from sm_fakes import no_sleep
-from standin_world import bucket_settings, create, fast, register_model_version, repos, studio_role
+from standin_world import bucket_settings, create, fast, no_sleep, register_model_version, repos, studio_role
 
 from scripts import cleanup, projects, servicecatalog
 from scripts.common import Aws, CommandError, NotFound

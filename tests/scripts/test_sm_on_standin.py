@@ -4,53 +4,24 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sm_fakes import no_sleep
-from standin_world import create, fast, register_model_version, studio_role
+from standin_world import catalog_counts, create, fast, no_sleep, register_model_version, studio_role
 
+from demo.inventory import inventory, leftovers
 from scripts import cleanup, cli, projects, servicecatalog
 from scripts.common import Aws, BadInput, CommandError, Waiter
 from scripts.projects import Names, RepoOptions
 from scripts.servicecatalog import RegisterOptions, register
 
-
-def count(aws: Aws) -> dict[str, int]:
-    sc = aws.client("servicecatalog")
-    portfolios = sc.list_portfolios()["PortfolioDetails"]
-    products = sc.search_products_as_admin()["ProductViewDetails"]
-    versions = sum(
-        len(
-            sc.list_provisioning_artifacts(ProductId=p["ProductViewSummary"]["ProductId"])[
-                "ProvisioningArtifactDetails"
-            ]
-        )
-        for p in products
-    )
-    constraints = sum(
-        len(sc.list_constraints_for_portfolio(PortfolioId=p["Id"])["ConstraintDetails"]) for p in portfolios
-    )
-    principals = sum(
-        len(sc.list_principals_for_portfolio(PortfolioId=p["Id"])["Principals"]) for p in portfolios
-    )
-    return {
-        "portfolios": len(portfolios),
-        "products": len(products),
-        "versions": versions,
-        "constraints": constraints,
-        "principals": principals,
-    }
-
-
-ONE_OF_EACH = {"portfolios": 1, "products": 1, "versions": 1, "constraints": 1, "principals": 1}
+ONE_OF_EACH = {"portfolios": 1, "products": 1, "versions": 1, "links": 1, "constraints": 1, "principals": 1}
 
 
 def test_register_three_times_on_the_standin(aws: Aws, v1: Path) -> None:
     options = RegisterOptions(template_file=v1, studio_role_arns=[studio_role(aws)])
     ids = {(r.portfolio_id, r.product_id, r.artifact_id) for r in (register(aws, options) for _ in range(3))}
     assert len(ids) == 1
-    assert count(aws) == ONE_OF_EACH
+    assert catalog_counts(aws) == ONE_OF_EACH
     (product_id,) = {i[1] for i in ids}
     tags = aws.client("servicecatalog").describe_product_as_admin(Id=product_id)["Tags"]
     assert {"Key": "sagemaker:studio-visibility", "Value": "true"} in tags
@@ -67,26 +38,14 @@ def test_a_failure_after_each_step_then_a_rerun_then_deregister_on_the_standin(a
         with pytest.raises(RuntimeError):
             register(aws, options, after_step=explode, sleep=no_sleep)
         register(aws, options, sleep=no_sleep)
-        assert count(aws) == ONE_OF_EACH, f"after a failure following {failed_after}"
+        assert catalog_counts(aws) == ONE_OF_EACH, f"after a failure following {failed_after}"
         servicecatalog.deregister(aws, options)
-        assert count(aws) == dict.fromkeys(ONE_OF_EACH, 0), f"deregister after {failed_after}"
+        assert catalog_counts(aws) == dict.fromkeys(ONE_OF_EACH, 0), f"deregister after {failed_after}"
 
 
-def project_resources(aws: Aws, names: Names) -> dict[str, Any]:
-    sagemaker, codepipeline = aws.client("sagemaker"), aws.client("codepipeline")
-    return {
-        "pipelines": sorted(
-            p["name"] for p in codepipeline.list_pipelines()["pipelines"] if names.id in p["name"]
-        ),
-        "code repositories": sorted(
-            r["CodeRepositoryName"]
-            for r in sagemaker.list_code_repositories()["CodeRepositorySummaryList"]
-            if names.id in r["CodeRepositoryName"]
-        ),
-        "bucket": [
-            b["Name"] for b in aws.client("s3").list_buckets()["Buckets"] if b["Name"] == names.bucket
-        ],
-    }
+def project_resources(aws: Aws, names: Names) -> dict[str, list[str]]:
+    """What the APIs show of the project, by kind (the walkthrough's inventory)."""
+    return inventory(aws.client, names.name, names.id)
 
 
 def test_create_refuses_bad_parameters_before_any_create_call(aws: Aws, v1: Path, connection: str) -> None:
@@ -106,7 +65,8 @@ def test_update_to_a_new_template_version_keeps_the_resources(aws: Aws, v1: Path
     assert created["status"] == "CreateCompleted"
     names = Names("abalone", created["id"])
     before = project_resources(aws, names)
-    assert len(before["pipelines"]) == 2 and len(before["code repositories"]) == 2 and before["bucket"]
+    assert len(before["CodePipeline pipeline"]) == 2 and len(before["SageMaker code repository"]) == 2
+    assert before["S3 bucket"]
     v1.write_text(v1.read_text() + "\n# version 2\n")
     second = register(aws, options)
     result = projects.update_project(aws, "abalone", {}, waiter=fast())
@@ -136,7 +96,7 @@ def test_delete_removes_exactly_one_project_beside_another(aws: Aws, v1: Path, c
 
     assert [(r["kind"], r["name"]) for r in done] == [(r["kind"], r["name"]) for r in planned]
     assert cleanup.plan_delete(aws, mine) == []
-    assert project_resources(aws, mine) == {"pipelines": [], "code repositories": [], "bucket": []}
+    assert leftovers(project_resources(aws, mine)) == {}
     assert {r["kind"] for r in cleanup.plan_delete(aws, other)} == kinds_before["other"]
     assert project_resources(aws, other) == other_resources
 

@@ -1,4 +1,4 @@
-"""`register`: three runs give one of everything; a failure after any step is finished by a re-run."""
+"""`register` on the stand-in: three runs give one of everything; a failure after any step is finished."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from sm_fakes import ACCOUNT, REGION, STUDIO_ROLE, World, no_sleep
+from standin_world import catalog_counts, fail_once, no_sleep, record_calls, studio_role
 
 from scripts import servicecatalog
-from scripts.common import CommandError, NotFound
+from scripts.common import Aws, CommandError, NotFound
 from scripts.iam_roles import ensure_roles
 from scripts.servicecatalog import RegisterOptions, register
 
@@ -36,25 +36,36 @@ def template(tmp_path: Path) -> Path:
     return path
 
 
-def options(template: Path, **kwargs: object) -> RegisterOptions:
-    return RegisterOptions(template_file=template, studio_role_arns=[STUDIO_ROLE], **kwargs)  # type: ignore[arg-type]
+def options(aws: Aws, template: Path, **kwargs: object) -> RegisterOptions:
+    return RegisterOptions(template_file=template, studio_role_arns=[studio_role(aws)], **kwargs)  # type: ignore[arg-type]
 
 
-def snapshot(world: World) -> dict[str, object]:
-    sc = world.sc
-    return {
-        "portfolios": len(sc.portfolios),
-        "products": len(sc.products),
-        "versions": sum(len(a) for a in sc.artifacts.values()),
-        "links": len(sc.links),
-        "constraints": len(sc.constraints),
-        "principals": sum(len(p) for p in sc.principals.values()),
-    }
+def snapshot(aws: Aws) -> dict[str, object]:
+    return dict(catalog_counts(aws))
 
 
-def test_three_runs_give_one_portfolio_one_product_one_version(world: World, template: Path) -> None:
-    results = [register(world.aws, options(template), sleep=no_sleep) for _ in range(3)]
-    assert snapshot(world) == {
+def constraint_roles(aws: Aws) -> list[str]:
+    """The launch role each constraint of each portfolio names."""
+    sc = aws.client("servicecatalog")
+    return [
+        json.loads(sc.describe_constraint(Id=c["ConstraintId"])["ConstraintParameters"])["RoleArn"]
+        for p in sc.list_portfolios()["PortfolioDetails"]
+        for c in sc.list_constraints_for_portfolio(PortfolioId=p["Id"])["ConstraintDetails"]
+    ]
+
+
+def principals(aws: Aws) -> list[list[str]]:
+    """Each portfolio's principals' ARNs."""
+    sc = aws.client("servicecatalog")
+    return [
+        [x["PrincipalARN"] for x in sc.list_principals_for_portfolio(PortfolioId=p["Id"])["Principals"]]
+        for p in sc.list_portfolios()["PortfolioDetails"]
+    ]
+
+
+def test_three_runs_give_one_portfolio_one_product_one_version(aws: Aws, template: Path) -> None:
+    results = [register(aws, options(aws, template), sleep=no_sleep) for _ in range(3)]
+    assert snapshot(aws) == {
         "portfolios": 1,
         "products": 1,
         "versions": 1,
@@ -70,19 +81,21 @@ def test_three_runs_give_one_portfolio_one_product_one_version(world: World, tem
     assert second["version"].startswith("v1 holds this template")
     assert second["launch-constraint"] == "exists"
     # the product is visible in Studio and the launch constraint names the family's launch role
-    (product,) = world.sc.products.values()
-    assert {"Key": "sagemaker:studio-visibility", "Value": "true"} in product["Tags"]
-    (constraint,) = world.sc.constraints.values()
-    role = json.loads(constraint["Parameters"])["RoleArn"]
-    assert role == f"arn:aws:iam::{ACCOUNT}:role/service-role/AmazonSageMakerServiceCatalogProductsLaunchRole"
+    tags = aws.client("servicecatalog").describe_product_as_admin(Id=results[0].product_id)["Tags"]
+    assert {"Key": "sagemaker:studio-visibility", "Value": "true"} in tags
+    (role,) = constraint_roles(aws)
+    assert (
+        role
+        == f"arn:aws:iam::{aws.account}:role/service-role/AmazonSageMakerServiceCatalogProductsLaunchRole"
+    )
 
 
 def test_the_asset_bucket_is_encrypted_private_and_holds_the_template_and_seeds(
-    world: World, template: Path
+    aws: Aws, template: Path
 ) -> None:
-    result = register(world.aws, options(template), sleep=no_sleep)
-    s3 = world.aws.client("s3")
-    bucket = f"sagemaker-mlops-assets-{ACCOUNT}-{REGION}"
+    result = register(aws, options(aws, template), sleep=no_sleep)
+    s3 = aws.client("s3")
+    bucket = f"sagemaker-mlops-assets-{aws.account}-{aws.region}"
     rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
@@ -96,46 +109,49 @@ def test_the_asset_bucket_is_encrypted_private_and_holds_the_template_and_seeds(
     assert s3.get_object(Bucket=bucket, Key=template_key)["Body"].read() == template.read_bytes()
 
 
-def test_the_asset_bucket_takes_tls_only_and_project_access_logs(world: World, template: Path) -> None:
-    first = register(world.aws, options(template), sleep=no_sleep)
-    bucket = f"sagemaker-mlops-assets-{ACCOUNT}-{REGION}"
-    policy = json.loads(world.aws.client("s3").get_bucket_policy(Bucket=bucket)["Policy"])
+def test_the_asset_bucket_takes_tls_only_and_project_access_logs(aws: Aws, template: Path) -> None:
+    first = register(aws, options(aws, template), sleep=no_sleep)
+    bucket = f"sagemaker-mlops-assets-{aws.account}-{aws.region}"
+    policy = json.loads(aws.client("s3").get_bucket_policy(Bucket=bucket)["Policy"])
     by_sid = {statement["Sid"]: statement for statement in policy["Statement"]}
     deny = by_sid["DenyInsecureTransport"]
     assert (deny["Effect"], deny["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
     logs = by_sid["AllowProjectBucketAccessLogs"]
     assert logs["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert logs["Resource"] == [f"arn:aws:s3:::{bucket}/access-logs/*"]
-    assert logs["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+    assert logs["Condition"]["StringEquals"] == {"aws:SourceAccount": aws.account}
     assert "policy set" in first.actions[0]["action"]
-    again = register(world.aws, options(template), sleep=no_sleep)
+    again = register(aws, options(aws, template), sleep=no_sleep)
     assert "policy up to date" in again.actions[0]["action"]
 
 
-def test_a_changed_template_adds_one_version_and_deprecates_the_old(world: World, template: Path) -> None:
-    first = register(world.aws, options(template), sleep=no_sleep)
+def test_a_changed_template_adds_one_version_and_deprecates_the_old(aws: Aws, template: Path) -> None:
+    first = register(aws, options(aws, template), sleep=no_sleep)
     template.write_text(TEMPLATE.format(version=2))
-    second = register(world.aws, options(template), sleep=no_sleep)
-    third = register(world.aws, options(template), sleep=no_sleep)
+    second = register(aws, options(aws, template), sleep=no_sleep)
+    third = register(aws, options(aws, template), sleep=no_sleep)
     assert second.artifact_id != first.artifact_id
     assert third.artifact_id == second.artifact_id
-    (artifacts,) = world.sc.artifacts.values()
-    assert [(a["Name"], a["Guidance"]) for a in artifacts] == [("v1", "DEPRECATED"), ("v2", "DEFAULT")]
+    artifacts = aws.client("servicecatalog").list_provisioning_artifacts(ProductId=first.product_id)
+    assert [(a["Name"], a["Guidance"]) for a in artifacts["ProvisioningArtifactDetails"]] == [
+        ("v1", "DEPRECATED"),
+        ("v2", "DEFAULT"),
+    ]
 
 
 @pytest.mark.parametrize("failed_after", servicecatalog.STEPS)
 def test_a_failure_after_each_step_then_a_rerun_duplicates_nothing(
-    world: World, template: Path, failed_after: str
+    aws: Aws, template: Path, failed_after: str
 ) -> None:
     def explode(step: str) -> None:
         if step == failed_after:
             raise RuntimeError(f"injected failure after {step}")
 
     with pytest.raises(RuntimeError, match="injected"):
-        register(world.aws, options(template), after_step=explode, sleep=no_sleep)
-    register(world.aws, options(template), sleep=no_sleep)
-    register(world.aws, options(template), sleep=no_sleep)
-    assert snapshot(world) == {
+        register(aws, options(aws, template), after_step=explode, sleep=no_sleep)
+    register(aws, options(aws, template), sleep=no_sleep)
+    register(aws, options(aws, template), sleep=no_sleep)
+    assert snapshot(aws) == {
         "portfolios": 1,
         "products": 1,
         "versions": 1,
@@ -145,18 +161,27 @@ def test_a_failure_after_each_step_then_a_rerun_duplicates_nothing(
     }
 
 
-def test_the_launch_constraint_is_retried_while_iam_propagates(world: World, template: Path) -> None:
-    from sm_fakes import FakeError
+def test_the_launch_constraint_is_retried_while_iam_propagates(
+    aws: Aws, template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A role made seconds ago is not yet assumable on AWS; the stand-in's IAM is consistent at once, so
+    # the refusal AWS gives meanwhile is injected into the client.
+    calls = record_calls(monkeypatch)
+    fail_once(
+        aws.client("servicecatalog"),
+        "CreateConstraint",
+        code="InvalidParametersException",
+        status=400,
+        message="role cannot be assumed",
+    )
+    register(aws, options(aws, template), sleep=no_sleep)
+    assert calls.count("servicecatalog.CreateConstraint") == 2
+    assert snapshot(aws)["constraints"] == 1
 
-    world.sc.fail_next["CreateConstraint"] = FakeError("InvalidParametersException", "role cannot be assumed")
-    register(world.aws, options(template), sleep=no_sleep)
-    assert world.sc.calls.count("CreateConstraint") == 2
-    assert len(world.sc.constraints) == 1
 
-
-def test_dry_run_changes_nothing(world: World, template: Path) -> None:
-    result = register(world.aws, options(template, dry_run=True), sleep=no_sleep)
-    assert snapshot(world) == {
+def test_dry_run_changes_nothing(aws: Aws, template: Path) -> None:
+    result = register(aws, options(aws, template, dry_run=True), sleep=no_sleep)
+    assert snapshot(aws) == {
         "portfolios": 0,
         "products": 0,
         "versions": 0,
@@ -164,59 +189,70 @@ def test_dry_run_changes_nothing(world: World, template: Path) -> None:
         "constraints": 0,
         "principals": 0,
     }
-    assert world.aws.client("s3").list_buckets()["Buckets"] == []
+    assert aws.client("s3").list_buckets()["Buckets"] == []
     assert all(a["action"].startswith("would") or "would" in a["action"] for a in result.actions)
 
 
-def test_studio_roles_are_discovered_from_the_domains(world: World, template: Path) -> None:
+def test_studio_roles_are_discovered_from_the_domains(aws: Aws, template: Path) -> None:
     # moto answers create_domain; its DefaultUserSettings carry the execution role Studio users run as
-    world.aws.client("sagemaker").create_domain(
+    aws.client("sagemaker").create_domain(
         DomainName="studio",
         AuthMode="IAM",
-        DefaultUserSettings={"ExecutionRole": STUDIO_ROLE},
+        DefaultUserSettings={"ExecutionRole": studio_role(aws)},
         SubnetIds=["subnet-1"],
         VpcId="vpc-1",
     )
-    register(world.aws, RegisterOptions(template_file=template), sleep=no_sleep)
-    assert list(world.sc.principals.values()) == [[STUDIO_ROLE]]
+    register(aws, RegisterOptions(template_file=template), sleep=no_sleep)
+    assert principals(aws) == [[studio_role(aws)]]
 
 
-def test_no_studio_role_is_a_precondition_error(world: World, template: Path) -> None:
+def test_no_studio_role_is_a_precondition_error(
+    aws: Aws, template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = record_calls(monkeypatch)
     with pytest.raises(NotFound, match="--studio-role-arn"):
-        register(world.aws, RegisterOptions(template_file=template), sleep=no_sleep)
-    assert world.sc.calls == []
+        register(aws, RegisterOptions(template_file=template), sleep=no_sleep)
+    assert [c for c in calls if c.startswith("servicecatalog.")] == []
 
 
-def test_deregister_undoes_register_and_refuses_while_a_project_uses_it(world: World, template: Path) -> None:
-    result = register(world.aws, options(template), sleep=no_sleep)
-    world.projects.add("in-use", "p-aaaaaaaaaaaa", product_id=str(result.product_id))
+def test_deregister_undoes_register_and_refuses_while_a_project_uses_it(aws: Aws, template: Path) -> None:
+    result = register(aws, options(aws, template), sleep=no_sleep)
+    aws.client("sagemaker").create_project(
+        ProjectName="in-use",
+        ServiceCatalogProvisioningDetails={
+            "ProductId": str(result.product_id),
+            "ProvisioningArtifactId": str(result.artifact_id),
+        },
+    )
     with pytest.raises(NotFound, match="in-use"):
-        servicecatalog.deregister(world.aws, options(template))
-    rows = servicecatalog.deregister(world.aws, options(template), force=True)
-    assert snapshot(world)["products"] == 0 and snapshot(world)["portfolios"] == 0
+        servicecatalog.deregister(aws, options(aws, template))
+    rows = servicecatalog.deregister(aws, options(aws, template), force=True)
+    assert snapshot(aws)["products"] == 0 and snapshot(aws)["portfolios"] == 0
     assert any(r["resource"].startswith("portfolio") for r in rows)
 
 
-def test_bootstrap_then_register_uses_the_created_launch_role(world: World, template: Path) -> None:
-    rows = ensure_roles(world.aws, "service-catalog")
+def test_bootstrap_then_register_uses_the_created_launch_role(standin_env: dict, template: Path) -> None:
+    aws = Aws()  # an account before `bootstrap`: no service role yet
+    rows = ensure_roles(aws, "service-catalog")
     assert {r["action"] for r in rows} == {"created"}
-    again = ensure_roles(world.aws, "service-catalog")
+    again = ensure_roles(aws, "service-catalog")
     assert {r["action"] for r in again} == {"exists, unchanged"}
-    iam = world.aws.client("iam")
+    iam = aws.client("iam")
     launch = iam.get_role(RoleName="AmazonSageMakerServiceCatalogProductsLaunchRole")["Role"]
     trust = launch["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"]["Service"] == ["servicecatalog.amazonaws.com"]
-    register(world.aws, options(template), sleep=no_sleep)
-    (constraint,) = world.sc.constraints.values()
-    assert json.loads(constraint["Parameters"])["RoleArn"] == launch["Arn"]
+    register(aws, options(aws, template), sleep=no_sleep)
+    assert constraint_roles(aws) == [launch["Arn"]]
 
 
 def test_a_template_naming_other_seed_zips_is_refused_before_anything_is_made(
-    world: World, template: Path
+    aws: Aws, template: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    calls = record_calls(monkeypatch)
     template.write_text(
         TEMPLATE.format(version=1) + "# SeedCodeKey: seedcode/modelbuild-0000000000000000.zip\n"
     )
     with pytest.raises(CommandError, match="make templates"):
-        register(world.aws, options(template), sleep=no_sleep)
-    assert world.sc.calls == [] and world.aws.client("s3").list_buckets()["Buckets"] == []
+        register(aws, options(aws, template), sleep=no_sleep)
+    assert [c for c in calls if c.startswith("servicecatalog.")] == []
+    assert aws.client("s3").list_buckets()["Buckets"] == []

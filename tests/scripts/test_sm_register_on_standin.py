@@ -7,11 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from policy_eval import matching
-from sm_fakes import no_sleep
-from standin_world import bucket_settings, studio_role
+from standin_world import bucket_settings, fail_once, no_sleep, studio_role
 
 from generator.policies import asset_bucket_policy
 from scripts import iam_roles, projects, servicecatalog
@@ -64,21 +62,6 @@ def test_registering_v1_v2_then_v1_again_makes_v1_the_one_active_version(
     assert versions(aws, product) == states
     (version_step,) = [a["action"] for a in again["actions"] if a["step"] == "version"]
     assert "deprecated" not in version_step and "made" not in version_step
-
-
-def fail_once(client: Any, operation: str) -> list[str]:
-    """`client` answers its next `operation` call with AWS's InternalError; returns the calls it failed."""
-    failed: list[str] = []
-
-    def before_call(model: Any, **kwargs: Any) -> Any:
-        if model.name != operation or failed:
-            return None
-        failed.append(model.name)
-        error = {"Error": {"Code": "InternalError", "Message": "injected"}, "ResponseMetadata": {}}
-        return AWSResponse("https://injected", 500, {}, None), error
-
-    client.meta.events.register(f"before-call.{client.meta.service_model.service_name}", before_call)
-    return failed
 
 
 def test_a_register_that_failed_configuring_the_bucket_is_finished_by_the_next(aws: Aws, v1: Path) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
+
+from standin.testing import wait_for
 
 ROLE_TRUST = {
     "Version": "2012-10-17",
@@ -20,22 +21,20 @@ ROLE_TRUST = {
 
 
 def wait_stack(cfn, name: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
+    def settled():
         stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
-        if not stack["StackStatus"].endswith("IN_PROGRESS") or time.monotonic() > deadline:
-            return stack
-        time.sleep(0.05)
+        return None if stack["StackStatus"].endswith("IN_PROGRESS") else stack
+
+    return wait_for(settled, timeout, f"stack {name} to leave *_IN_PROGRESS", interval=0.05)
 
 
 def wait_deleted(cfn, name: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        names = [s["StackName"] for s in cfn.describe_stacks()["Stacks"]]
-        if name not in names:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"stack {name} still there")
+    wait_for(
+        lambda: name not in [s["StackName"] for s in cfn.describe_stacks()["Stacks"]],
+        timeout,
+        f"stack {name} to be deleted",
+        interval=0.05,
+    )
 
 
 def outputs(stack: dict) -> dict[str, str]:

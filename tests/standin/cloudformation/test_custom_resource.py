@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
+
+from standin.testing import wait_for
 
 FUNCTION = """
 import json, os, urllib.request
@@ -86,13 +87,16 @@ def template(mode: str, resource_type: str = "Custom::Seed") -> dict:
 
 
 def settle(cfn, name: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """The stack once no longer in progress; {} once it is gone."""
+
+    def settled():
         stacks = [s for s in cfn.describe_stacks()["Stacks"] if s["StackName"] == name]
-        if not stacks or not stacks[0]["StackStatus"].endswith("IN_PROGRESS"):
-            return stacks[0] if stacks else {}
-        time.sleep(0.05)
-    raise AssertionError(f"stack {name} did not settle")
+        if stacks and stacks[0]["StackStatus"].endswith("IN_PROGRESS"):
+            return None
+        return [stacks[0] if stacks else {}]  # a list: truthy even when the stack is gone
+
+    (stack,) = wait_for(settled, timeout, f"stack {name} to settle or go", interval=0.05)
+    return stack
 
 
 @pytest.mark.parametrize("resource_type", ["Custom::Seed", "AWS::CloudFormation::CustomResource"])

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from standin.codebuild import BuildRunner, BuildspecError, parse_buildspec, requirements_hash
+from standin.testing import wait_for
 
 PROJECT_ENV = {
     "type": "LINUX_CONTAINER",
@@ -36,13 +37,11 @@ def zipped(files: dict[str, str]) -> bytes:
 
 
 def wait_build(codebuild, build_id: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def finished():
         build = codebuild.batch_get_builds(ids=[build_id])["builds"][0]
-        if build["buildStatus"] != "IN_PROGRESS":
-            return build
-        time.sleep(0.1)
-    raise AssertionError(f"build {build_id} still running")
+        return None if build["buildStatus"] == "IN_PROGRESS" else build
+
+    return wait_for(finished, timeout, f"build {build_id} to finish")
 
 
 def log_of(build: dict) -> str:
@@ -315,10 +314,12 @@ def test_stop_build_stops_the_running_command(standin) -> None:
         serviceRole="arn:aws:iam::123456789012:role/build",
     )
     build_id = codebuild.start_build(projectName="long")["build"]["id"]
-    deadline = time.monotonic() + 20
-    while "Running command sleep" not in log_of(codebuild.batch_get_builds(ids=[build_id])["builds"][0]):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_for(
+        lambda: "Running command sleep" in log_of(codebuild.batch_get_builds(ids=[build_id])["builds"][0]),
+        20,
+        f"build {build_id}'s log to show its sleep command running",
+        interval=0.05,
+    )
     began = time.monotonic()
     stopped = codebuild.stop_build(id=build_id)["build"]
     assert time.monotonic() - began < 10

@@ -1,52 +1,28 @@
 """SageMaker projects from a registered product, as Studio creates them (the walkthrough's v1 template)."""
 
-import json
-import time
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+
+from standin.testing import wait_for
 
 REPO = Path(__file__).resolve().parents[3]
 V1 = (REPO / "templates" / "mlops-third-party-git-v1.yaml").read_text()
 
 
 def _wait_project(sm, name, timeout=120):
-    deadline = time.monotonic() + timeout
-    while True:
+    """The project once its status is no longer Pending or in progress."""
+
+    def settled():
         project = sm.describe_project(ProjectName=name)
-        if not project["ProjectStatus"].endswith(("InProgress", "Pending")) or time.monotonic() > deadline:
-            return project
-        time.sleep(0.2)
+        return None if project["ProjectStatus"].endswith(("InProgress", "Pending")) else project
 
-
-PRODUCT_ROLES = {
-    "Cloudformation": "cloudformation.amazonaws.com",
-    "CodeBuild": "codebuild.amazonaws.com",
-    "CodePipeline": "codepipeline.amazonaws.com",
-    "Events": "events.amazonaws.com",
-    "Execution": "sagemaker.amazonaws.com",
-    "Lambda": "lambda.amazonaws.com",
-}
-
-
-def _product_roles(standin):
-    """The service roles the template names (what `sm-mlops bootstrap` creates on a real account)."""
-    iam = standin.client("iam")
-    for suffix, service in PRODUCT_ROLES.items():
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-        }
-        iam.create_role(
-            RoleName=f"AmazonSageMakerServiceCatalogProducts{suffix}Role",
-            Path="/service-role/",
-            AssumeRolePolicyDocument=json.dumps(trust),
-        )
+    return wait_for(settled, timeout, f"project {name} to leave Pending/InProgress", interval=0.2)
 
 
 def _parameters(standin, seed: str):
-    _product_roles(standin)
+    """The v1 form's values; the service roles the template names exist (`registered` ran bootstrap)."""
     arn = standin.client("codeconnections").create_connection(ProviderType="GitHub", ConnectionName="gh")[
         "ConnectionArn"
     ]

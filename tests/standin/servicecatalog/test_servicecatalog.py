@@ -1,11 +1,12 @@
 """Service Catalog on the stand-in: registration as `sm-mlops register` does it, provisioning, refusals."""
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+
+from standin.testing import wait_for
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -45,12 +46,11 @@ GOOD_V1 = {
 
 
 def _wait_record(sc, record_id, timeout=60):
-    deadline = time.monotonic() + timeout
-    while True:
+    def done():
         detail = sc.describe_record(Id=record_id)
-        if detail["RecordDetail"]["Status"] not in ("CREATED", "IN_PROGRESS") or time.monotonic() > deadline:
-            return detail
-        time.sleep(0.1)
+        return None if detail["RecordDetail"]["Status"] in ("CREATED", "IN_PROGRESS") else detail
+
+    return wait_for(done, timeout, f"record {record_id} to leave CREATED/IN_PROGRESS")
 
 
 def test_registration_sequence_is_answered_and_studio_sees_the_product(standin, registered):
@@ -80,7 +80,7 @@ def test_registration_sequence_is_answered_and_studio_sees_the_product(standin, 
 def test_new_version_deprecates_the_old_one(standin, registered):
     ids = registered(SMALL)
     sc = standin.client("servicecatalog")
-    url = f"https://s3.{standin.region}.amazonaws.com/{ids['bucket']}/templates/product.yaml"  # path style
+    url = f"https://s3.{standin.region}.amazonaws.com/{ids['bucket']}/{ids['template_key']}"  # path style
     new = sc.create_provisioning_artifact(
         ProductId=ids["product_id"],
         Parameters={"Name": "v2", "Info": {"LoadTemplateFromURL": url}, "Type": "CLOUD_FORMATION_TEMPLATE"},

@@ -13,12 +13,12 @@ import os
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from standin.runtime import install as install_runtime
+from standin.testing import wait_for
 
 ROOT = Path(__file__).resolve().parents[4]
 SEED = ROOT / "seedcode" / "modelbuild"
@@ -65,13 +65,11 @@ def run_pipeline(standin, tmp_path: Path) -> subprocess.CompletedProcess:
 
 
 def wait(sm, arn: str, timeout: float = 300) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def finished() -> dict | None:
         described = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
-        if described["PipelineExecutionStatus"] not in ("Executing", "Stopping"):
-            return described
-        time.sleep(0.2)
-    raise AssertionError(f"{arn} still running")
+        return None if described["PipelineExecutionStatus"] in ("Executing", "Stopping") else described
+
+    return wait_for(finished, timeout, f"pipeline execution {arn} to finish", interval=0.2)
 
 
 def steps(sm, arn: str) -> dict[str, dict]:

@@ -5,23 +5,22 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from pipeline_samples import CLUSTER, definition, upload_sample
 
+from standin.testing import wait_for
+
 ROLE = "arn:aws:iam::123456789012:role/service-role/AmazonSageMakerServiceCatalogProductsUseRole"
 
 
 def wait(sm, arn: str, timeout: float = 60.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def finished() -> dict | None:
         described = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
-        if described["PipelineExecutionStatus"] not in ("Executing", "Stopping"):
-            return described
-        time.sleep(0.1)
-    raise AssertionError(f"{arn} still running after {timeout} s")
+        return None if described["PipelineExecutionStatus"] in ("Executing", "Stopping") else described
+
+    return wait_for(finished, timeout, f"pipeline execution {arn} to finish")
 
 
 @pytest.fixture
