@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         try:
             rows = importlib.import_module(f"bench.{name}").run()
-        except Exception:  # a broken bench is reported, and the others still run
+        except Exception:  # noqa: BLE001 - a broken bench is reported, and the others still run
             failed += 1
             traceback.print_exc()
             continue

@@ -85,7 +85,7 @@ def _timed(rows: list[tuple[str, str]], label: str, measure: Callable[[], float]
     try:
         rows.append((label, f"{measure():.1f} s"))
         return True
-    except Exception as error:  # a failed run is a figure too: say why, keep the others
+    except Exception as error:  # noqa: BLE001 - a failed run is a figure too: say why, keep the others
         rows.append((label, f"failed: {str(error)[:300]}"))
         return False
 

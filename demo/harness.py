@@ -83,7 +83,7 @@ class Walkthrough:
             yield
         except DemoFailed:
             raise
-        except Exception as error:  # noqa: BLE001 - every failure becomes a clear step failure
+        except Exception as error:  # every failure becomes a clear step failure
             raise DemoFailed(name, f"{type(error).__name__}: {error}") from error
         seconds = time.perf_counter() - began
         self.result.steps.append((name, seconds))

@@ -265,5 +265,5 @@ def handler(event, context, codebuild=None, s3=None, sleep=time.sleep):
     except OutOfTime as error:
         reason = f"Not enough time left for {error} and the answer; this function answers before it times out"
         return answer("FAILED", data, reason)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - every other failure is answered FAILED with its reason, never left unanswered
         return answer("FAILED", data, f"{type(error).__name__}: {error}")

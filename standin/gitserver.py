@@ -105,7 +105,7 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         log.debug("%s %s -> %s", self.command, self.path, code)
 
-    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's signature
+    def log_error(self, format: str, *args: Any) -> None:  # the base class's signature
         log.debug("git server: " + format, *args)
 
 

@@ -41,7 +41,7 @@ def _emit(event: str, *args: Any) -> None:
     for callback in callbacks:
         try:
             callback(*args)
-        except Exception:  # noqa: BLE001 - a subscriber's bug must not fail the stack or the push
+        except Exception:  # a subscriber's bug must not fail the stack or the push
             log.exception("hook %s: subscriber %r failed", event, callback)
 
 

@@ -27,7 +27,7 @@ def _template_from(ctx: Context, params: dict) -> str:
     if params.get("TemplateURL"):
         try:
             return get_stack_from_s3_url(params["TemplateURL"], account_id=ctx.account_id, partition="aws")
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             raise AwsError("ValidationError", f"TemplateURL must be a reachable S3 URL: {error}") from error
     raise AwsError("ValidationError", "Either Template URL or Template Body must be specified.")
 

@@ -64,7 +64,7 @@ class _ResponseServer:
         collector = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+            def do_PUT(self) -> None:  # http.server's naming
                 token = self.path.rstrip("/").rsplit("/", 1)[-1]
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with collector._lock:
@@ -76,7 +76,7 @@ class _ResponseServer:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
+            def log_message(self, format: str, *args: Any) -> None:  # http.server's signature
                 log.debug("cfn-response " + format, *args)
 
         return Handler
@@ -138,7 +138,7 @@ def invoke_custom_resource(
     env = _stack_env(account_id, region, stack_id)
     try:
         awslambda.invoke(account_id, region, service_token, event, env)
-    except Exception as error:  # noqa: BLE001 - the function's own failure, reported like CloudFormation
+    except Exception as error:  # the function's own failure, reported like CloudFormation
         body = RESPONSES.take(token, 0)
         if body is None:
             raise CustomResourceFailed(

@@ -216,7 +216,7 @@ def _check_pipeline_role(account_id: str, role_arn: str) -> None:
     refusal = f"CodePipeline is not authorized to perform AssumeRole on role {role_arn}"
     try:
         role = iam.get_role_by_arn(role_arn)
-    except Exception as error:  # noqa: BLE001 - moto's IAMNotFoundException and malformed ARNs alike
+    except Exception as error:  # moto's IAMNotFoundException and malformed ARNs alike
         raise ValueError(refusal) from error
     statements = json.loads(role.assume_role_policy_document).get("Statement") or []
     for statement in statements if isinstance(statements, list) else [statements]:

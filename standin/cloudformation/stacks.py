@@ -94,7 +94,7 @@ def _prepare_stack(
         )
     except ValidationError as error:
         raise AwsError("ValidationError", str(getattr(error, "message", None) or error)) from error
-    except Exception as error:  # noqa: BLE001 - moto's parameter errors and template errors alike
+    except Exception as error:  # moto's parameter errors and template errors alike
         raise AwsError("ValidationError", str(error)) from error
     # Loading parsed parameters and conditions only; from here on, only the worker creates resources.
     moto_fixes.guard(stack.resource_map)

@@ -80,7 +80,7 @@ def _download_s3_source(ctx: Context, location: str, target: Path, version: str 
         if found is None:
             raise KeyError(f"no version {version}")
         value = found.value
-    except Exception as error:  # noqa: BLE001 - moto raises several kinds; all mean "cannot read the source"
+    except Exception as error:  # moto raises several kinds; all mean "cannot read the source"
         raise RuntimeError(f"cannot download source s3://{bucket}/{key}: {error}") from error
     if zipfile.is_zipfile(io.BytesIO(value)):
         extract_zip(value, target)

@@ -26,7 +26,7 @@ def _documents(ctx: Context, role_arn: str) -> list[dict]:
     iam = get_backend("iam")[ctx.account_id]["aws"]
     try:
         role = iam.get_role_by_arn(role_arn)
-    except Exception as error:  # noqa: BLE001 - moto's NoSuchEntity and a malformed ARN alike
+    except Exception as error:  # moto's NoSuchEntity and a malformed ARN alike
         raise AwsError("NoSuchEntity", f"The role with ARN {role_arn} cannot be found.", 404) from error
     texts = list(role.policies.values())
     texts += [policy.document for policy in role.managed_policies.values()]  # type: ignore[attr-defined]

@@ -48,7 +48,7 @@ def model_data_url(clients: ClientFactory, endpoint_name: str, account_id: str) 
     sm = clients("sagemaker")
     try:
         endpoint = sm.describe_endpoint(EndpointName=endpoint_name)
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure to read it is the endpoint not found
         raise InvokeError(
             "ValidationError", f"Endpoint {endpoint_name} of account {account_id} not found.", 400
         ) from None
@@ -67,7 +67,7 @@ def model_data_url(clients: ClientFactory, endpoint_name: str, account_id: str) 
     variant = variants[0]
     try:
         model = sm.describe_model(ModelName=variant["ModelName"])
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure to read it is the model's error
         raise InvokeError(
             "ModelError",
             f"Model {variant['ModelName']} of endpoint config {config['EndpointConfigName']} does not exist "
@@ -108,7 +108,7 @@ class EndpointRuntime:
         bucket, key = s3util.split_s3_uri(url, "ModelDataUrl")
         try:
             etag = s3.head_object(Bucket=bucket, Key=key)["ETag"]
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure to read it is the model's error
             raise InvokeError("ModelError", f"The model artifact {url} cannot be read.", 424) from None
         with self._lock:
             cached = self._models.get(url)

@@ -54,7 +54,7 @@ def _approval_status(ctx: Context, arn: str) -> str | None:
     try:
         client = engines.client(ctx.standin, "sagemaker", ctx.region)
         return client.describe_model_package(ModelPackageName=arn).get("ModelApprovalStatus")
-    except Exception:  # the update itself will report the missing package
+    except Exception:  # noqa: BLE001 - the update itself will report the missing package
         return None
 
 

@@ -46,7 +46,7 @@ LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def _loaded(config: TemplateConfig) -> dict[str, Any]:
     key = repr(config)  # TemplateConfig holds a mapping, so it is not hashable
     if key not in _LOADED:
-        _LOADED[key] = yaml.load(render(config), Loader=LOADER)  # noqa: S506 - a safe loader
+        _LOADED[key] = yaml.load(render(config), Loader=LOADER)  # a safe loader
     return _LOADED[key]
 
 

@@ -68,7 +68,7 @@ class FakeS3:
         self.clock, self.call_seconds = clock, call_seconds
         self.reads: list[str] = []
 
-    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:  # noqa: N803 - boto3's names
+    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:  # boto3's names
         if self.clock:
             self.clock.now += self.call_seconds
         self.reads.append(Key)
@@ -79,7 +79,7 @@ class FakeS3:
 class Capture(http.server.BaseHTTPRequestHandler):
     answers: list[dict[str, Any]]
 
-    def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+    def do_PUT(self) -> None:  # http.server's naming
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.answers.append({"body": json.loads(body), "content_type": self.headers.get("Content-Type")})
         self.send_response(200)
@@ -349,7 +349,7 @@ def test_missing_properties_fail_naming_them(response_url, codebuild) -> None:
 
 def test_the_inlined_code_behaves_like_the_module(response_url, codebuild) -> None:
     inlined = types.ModuleType("index")
-    exec(compile(function_code(), "index.py", "exec"), inlined.__dict__)  # noqa: S102 - our own source
+    exec(compile(function_code(), "index.py", "exec"), inlined.__dict__)  # our own source
     assert inlined.__doc__ is None and "#" not in function_code().split("\n", 1)[0]
     url, answers = response_url
     client, stubber = codebuild

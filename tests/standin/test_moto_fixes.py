@@ -174,12 +174,12 @@ def test_a_reader_never_creates_a_stack_resource_only_its_worker_does(standin) -
     guard(stack.resource_map)
     assert isinstance(stack.resource_map, StackResources)
     with pytest.raises(KeyError, match="not created"):
-        stack.resource_map["Bucket"]  # noqa: B018 - a reader's lookup
+        stack.resource_map["Bucket"]  # a reader's lookup
     assert list(stack.resource_map) == []
     assert standin.client("s3").list_buckets()["Buckets"] == []
     STACK_WORKER.stack_id = stack_id
     try:
-        stack.resource_map["Bucket"]  # noqa: B018 - the worker's lookup creates it
+        stack.resource_map["Bucket"]  # the worker's lookup creates it
     finally:
         STACK_WORKER.stack_id = None
     assert list(stack.resource_map) == ["Bucket"]

@@ -130,7 +130,7 @@ class PipelineRun:
                 record.status = "Succeeded"
             elif record.status == "Stopping":
                 record.status = "Stopped"
-        except Exception as exc:  # the execution must end with a reason, never hang in Executing
+        except Exception as exc:  # noqa: BLE001 - the execution must end with a reason, never hang in Executing
             record.status = "Failed"
             record.failure_reason = f"{type(exc).__name__}: {exc}"[:REASON_LIMIT]
         finally:
@@ -191,7 +191,7 @@ class PipelineRun:
         except DefinitionError as exc:
             result.status = "Failed"
             result.failure_reason = str(exc)[:REASON_LIMIT]
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any other failure of a step is the step's failure, with its reason
             result.status = "Failed"
             result.failure_reason = f"{type(exc).__name__}: {exc}"[:REASON_LIMIT]
             traceback.print_exc()
@@ -217,7 +217,7 @@ class PipelineRun:
         if group:
             try:
                 sagemaker.describe_model_package_group(ModelPackageGroupName=group)
-            except Exception:  # as the SDK's RegisterModel does: create the group on first use
+            except Exception:  # noqa: BLE001 - as the SDK's RegisterModel does: create the group on first use
                 sagemaker.create_model_package_group(ModelPackageGroupName=group)
         allowed = set(sagemaker.meta.service_model.operation_model("CreateModelPackage").input_shape.members)
         request = {k: v for k, v in arguments.items() if k in allowed}
