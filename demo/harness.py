@@ -117,6 +117,19 @@ class Walkthrough:
             raise self.fail(f"`git {' '.join(args)}` exited {done.returncode}: {done.stderr.strip()}")
         return done.stdout
 
+    def invoke_endpoint(self, endpoint: str, csv_rows: str) -> list[str]:
+        """The AWS CLI's `sagemaker-runtime invoke-endpoint`, as a person calls it; the answer's values."""
+        body, out = self.workdir / "request.csv", self.workdir / "answer.txt"
+        body.write_text(csv_rows)
+        aws = str(Path(sys.executable).with_name("aws"))
+        command = [aws, "sagemaker-runtime", "invoke-endpoint", "--endpoint-name", endpoint]
+        command += ["--content-type", "text/csv", "--body", f"fileb://{body}", str(out)]
+        self.note(f"$ aws sagemaker-runtime invoke-endpoint --endpoint-name {endpoint} ...")
+        done = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise self.fail(f"invoke-endpoint {endpoint} exited {done.returncode}: {done.stderr.strip()}")
+        return out.read_text().replace(",", " ").split()
+
     def client(self, service: str) -> Any:
         return self.standin.client(service)
 

@@ -13,6 +13,8 @@ from typing import Any, TextIO
 
 from demo.harness import ROOT, DemoFailed, DemoResult, Walkthrough, dump_failed_builds, started
 from demo.inventory import inventory, leftovers
+from generator import constants as c
+from scripts.projects import Names
 
 __all__ = ["KEPT", "DemoFailed", "DemoResult", "inventory", "make_table", "print_table", "run", "walkthrough"]
 
@@ -37,18 +39,9 @@ class Made:
     known_deploys: set[str] = field(default_factory=set)
     models_before: int = 0
 
-    def names(self, walk: Walkthrough) -> dict[str, str]:
-        """The project's resource names, from its name and id."""
-        name, project_id = walk.result.project, walk.result.project_id
-        prefix = f"sagemaker-{name}-{project_id}"
-        return {
-            "prefix": prefix,
-            "build": f"{prefix}-modelbuild",
-            "deploy": f"{prefix}-modeldeploy",
-            "group": f"{name}-{project_id}",
-            "staging": f"{prefix}-deploy-staging",
-            "prod": f"{prefix}-deploy-prod",
-        }
+    def names(self, walk: Walkthrough) -> Names:
+        """The project's resource names, from its name and id (the contract's)."""
+        return Names(walk.result.project, walk.result.project_id)
 
 
 # --- watching what AWS runs ---------------------------------------------------------------------------------
@@ -56,8 +49,8 @@ class Made:
 
 def _missing_runtime(part: str) -> str:
     return (
-        f"{part} did not happen; this is the stand-in's runtime (standin/runtime) or its "
-        "CloudFormation engine (standin/cloudformation): see the log above"
+        f"{part} did not happen; this is the stand-in's engines (standin/codepipeline, standin/codebuild, "
+        "standin/sagemaker) or its CloudFormation engine (standin/cloudformation): see the log above"
     )
 
 
@@ -257,8 +250,8 @@ def step2_create_project(walk: Walkthrough, made: Made) -> None:
 def first_model_build(walk: Walkthrough, made: Made) -> None:
     names = made.names(walk)
     with walk.step("the first model build (started when the project was created)"):
-        _follow_execution(walk, names["build"], set(), "the first run of the model build pipeline")
-        walk.note(f"model versions registered: {_model_count(walk, names['group'])}")
+        _follow_execution(walk, names.build_pipeline, set(), "the first run of the model build pipeline")
+        walk.note(f"model versions registered: {_model_count(walk, names.model_package_group)}")
 
 
 def step3_edit_and_push(walk: Walkthrough, made: Made) -> None:
@@ -273,8 +266,8 @@ def step3_edit_and_push(walk: Walkthrough, made: Made) -> None:
                 f"no TrainingInstanceType line with {EDIT_FROM} in {EDIT_FILE} (the model build seed code)"
             )
         path.write_text("".join(edited))
-        made.known_builds = {e["pipelineExecutionId"] for e in _execution_ids(walk, names["build"])}
-        made.models_before = _model_count(walk, names["group"])
+        made.known_builds = {e["pipelineExecutionId"] for e in _execution_ids(walk, names.build_pipeline)}
+        made.models_before = _model_count(walk, names.model_package_group)
         walk.git("commit", "-am", f"Train on {EDIT_TO}", cwd=clone)
         walk.git("push", "origin", "HEAD", cwd=clone)
         walk.note(f"pushed to {BUILD_REPO} main")
@@ -282,12 +275,12 @@ def step3_edit_and_push(walk: Walkthrough, made: Made) -> None:
 
 def watch_model_build(walk: Walkthrough, made: Made) -> None:
     names = made.names(walk)
-    group = names["group"]
+    group = names.model_package_group
     with walk.step(
         "watch the build pipeline run the SageMaker pipeline until a new model version is registered"
     ):
         _follow_execution(
-            walk, names["build"], made.known_builds, "the model build pipeline run started by the push"
+            walk, names.build_pipeline, made.known_builds, "the model build pipeline run started by the push"
         )
         count = walk.wait(
             "a new model version",
@@ -295,7 +288,7 @@ def watch_model_build(walk: Walkthrough, made: Made) -> None:
             _missing_runtime("registering a model version (SageMaker pipeline RegisterModel step)"),
             timeout=60,
         )
-        definition = walk.client("sagemaker").describe_pipeline(PipelineName=names["prefix"])[
+        definition = walk.client("sagemaker").describe_pipeline(PipelineName=names.sagemaker_pipeline)[
             "PipelineDefinition"
         ]
         parameters = {p["Name"]: p.get("DefaultValue") for p in json.loads(definition).get("Parameters", [])}
@@ -307,15 +300,41 @@ def watch_model_build(walk: Walkthrough, made: Made) -> None:
 
 
 def step4_approve(walk: Walkthrough, made: Made) -> None:
-    made.known_deploys = {e["pipelineExecutionId"] for e in _execution_ids(walk, made.names(walk)["deploy"])}
+    names = made.names(walk)
     with walk.step("step 4: approve the new model version"):
+        made.known_deploys = _settled_deploys(walk, names)
         approved = walk.sm("model", "approve", walk.result.project)
         walk.note(f"version {approved['version']}: {approved['before']} -> Approved")
+        walk.wait(
+            "the approval's deployment",
+            lambda: len(_execution_ids(walk, names.deploy_pipeline)) > len(made.known_deploys) or None,
+            _missing_runtime("the deployment an approval starts (EventBridge rule)"),
+            timeout=60,
+        )
+
+
+def _settled_deploys(walk: Walkthrough, names: Names) -> set[str]:
+    """The deploy pipeline's runs so far, once none runs: the ones creation and seeding started failed (no
+    model was approved yet), and a version pending approval started none, so no staging stack exists."""
+
+    def settled() -> list[dict[str, Any]] | None:
+        runs = _execution_ids(walk, names.deploy_pipeline)
+        return runs if runs and all(e["status"] != "InProgress" for e in runs) else None
+
+    runs = walk.wait(
+        "the deploy pipeline's first runs to end",
+        settled,
+        _missing_runtime("the deploy pipeline's runs"),
+        300,
+    )
+    if any(e["status"] == "Succeeded" for e in runs) or _stack_status(walk, names.deploy_stack("staging")):
+        raise walk.fail(f"the deploy pipeline deployed before any approval: {runs}")
+    return {e["pipelineExecutionId"] for e in runs}
 
 
 def watch_staging(walk: Walkthrough, made: Made) -> None:
     names = made.names(walk)
-    deploy_pipeline = names["deploy"]
+    deploy_pipeline = names.deploy_pipeline
     with walk.step("watch the staging stack appear and its test pass"):
 
         def staging_tested() -> bool | None:
@@ -325,21 +344,38 @@ def watch_staging(walk: Walkthrough, made: Made) -> None:
                     "Stopped",
                 }:
                     raise walk.fail(f"the deploy pipeline failed{_failed_action(walk, deploy_pipeline)}")
-            ready = (
-                _action_status(walk, deploy_pipeline, "DeployStaging", "ApproveDeployment") == "InProgress"
+            waiting = (
+                _action_status(walk, deploy_pipeline, c.STAGING_STAGE, c.APPROVAL_ACTION) == "InProgress"
             )
-            return (
-                True
-                if ready
-                and _action_status(walk, deploy_pipeline, "DeployStaging", "TestStaging") == "Succeeded"
-                else None
+            tested = (
+                _action_status(walk, deploy_pipeline, c.STAGING_STAGE, c.STAGING_TEST_ACTION) == "Succeeded"
             )
+            return True if waiting and tested else None
 
         walk.wait(
             "the staging deployment and its test", staging_tested, _missing_runtime("the staging deployment")
         )
-        staging = names["staging"]
-        walk.note(f"{staging}: {_stack_status(walk, staging)}; TestStaging Succeeded; waiting for approval")
+        runs = _execution_ids(walk, deploy_pipeline)
+        new = [e for e in runs if e["pipelineExecutionId"] not in made.known_deploys]
+        staging, prod = names.deploy_stack("staging"), names.deploy_stack("prod")
+        if len(new) != 1 or new[0]["status"] != "InProgress":
+            raise walk.fail(f"one approval should start exactly one deployment, waiting now; runs: {new}")
+        if _stack_status(walk, staging) != "CREATE_COMPLETE" or _stack_status(walk, prod):
+            raise walk.fail(
+                f"{staging} is {_stack_status(walk, staging)}, {prod} {_stack_status(walk, prod)}"
+            )
+        walk.note(f"{staging}: CREATE_COMPLETE; TestStaging Succeeded; waiting for approval")
+        endpoint = names.endpoint("staging")
+        answers = walk.invoke_endpoint(endpoint, _sample_rows(3))
+        if len(answers) != 3:
+            raise walk.fail(f"{endpoint} answered {answers!r} to 3 rows")
+        walk.note(f"the AWS CLI invoked {endpoint}: {', '.join(answers)}")
+
+
+def _sample_rows(count: int) -> str:
+    """The deploy seed's sample rows without their label, as a client sends them."""
+    rows = (ROOT / "seedcode" / "modeldeploy" / "test" / "abalone-sample.csv").read_text().splitlines()
+    return "\n".join(row.partition(",")[2] for row in rows[:count])
 
 
 def step5_promote(walk: Walkthrough, made: Made) -> None:
@@ -350,8 +386,12 @@ def step5_promote(walk: Walkthrough, made: Made) -> None:
 def watch_prod(walk: Walkthrough, made: Made) -> None:
     names = made.names(walk)
     with walk.step("watch the prod stack appear"):
-        _follow_execution(walk, names["deploy"], made.known_deploys, "the deployment to production")
-        walk.note(f"{names['prod']}: {_stack_status(walk, names['prod'])}")
+        _follow_execution(walk, names.deploy_pipeline, made.known_deploys, "the deployment to production")
+        prod, endpoint = names.deploy_stack("prod"), names.endpoint("prod")
+        status = walk.client("sagemaker").describe_endpoint(EndpointName=endpoint)["EndpointStatus"]
+        if _stack_status(walk, prod) != "CREATE_COMPLETE" or status != "InService":
+            raise walk.fail(f"{prod} is {_stack_status(walk, prod)} and {endpoint} {status}")
+        walk.note(f"{prod}: CREATE_COMPLETE; {endpoint} InService")
 
 
 def project_status(walk: Walkthrough, made: Made) -> None:
