@@ -17,7 +17,7 @@ import boto3
 import botocore.session
 
 from scripts.common import Aws
-from scripts.iam_roles import ensure_roles
+from scripts.iam_roles import ensure_roles, trust_policy
 from scripts.servicecatalog import RegisterOptions, Registration, asset_bucket_name, register
 
 # A Studio user's execution role: trusted by SageMaker only (never by Service Catalog).
@@ -46,16 +46,7 @@ def studio_role(aws: Aws, name: str = STUDIO_ROLE_NAME) -> str:
         return str(iam.get_role(RoleName=name)["Role"]["Arn"])
     except iam.exceptions.NoSuchEntityException:
         pass
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "sagemaker.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
+    trust = trust_policy(["sagemaker.amazonaws.com"])
     return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
 
 

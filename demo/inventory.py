@@ -87,61 +87,45 @@ def inventory(
         listed = c("s3").list_object_versions(Bucket=bucket, Prefix=f"access-logs/{project_id}/")
         return [v["Key"] for v in listed.get("Versions", []) + listed.get("DeleteMarkers", [])]
 
+    def carrying_id(call: Callable[[], list[Any]], field: str | None = None) -> list[str]:
+        """The names (``field`` of each item, or the item) of what ``call`` lists that carry the id."""
+        names = [str(item[field] if field else item) for item in call()]
+        return [n for n in names if project_id in n]
+
+    sm = c("sagemaker")
     return {
         "project": _names(project),
         "CloudFormation stack": _names(stacks_now),
         "CodePipeline pipeline": _names(
-            lambda: [
-                p["name"] for p in c("codepipeline").list_pipelines()["pipelines"] if project_id in p["name"]
-            ]
+            lambda: carrying_id(lambda: c("codepipeline").list_pipelines()["pipelines"], "name")
         ),
-        "CodeBuild project": _names(
-            lambda: [p for p in c("codebuild").list_projects()["projects"] if project_id in p]
-        ),
+        "CodeBuild project": _names(lambda: carrying_id(lambda: c("codebuild").list_projects()["projects"])),
         "Lambda function": _names(
-            lambda: [
-                f["FunctionName"]
-                for f in c("lambda").list_functions()["Functions"]
-                if project_id in f["FunctionName"]
-            ]
+            lambda: carrying_id(lambda: c("lambda").list_functions()["Functions"], "FunctionName")
         ),
-        "EventBridge rule": _names(
-            lambda: [r["Name"] for r in c("events").list_rules()["Rules"] if project_id in r["Name"]]
-        ),
+        "EventBridge rule": _names(lambda: carrying_id(lambda: c("events").list_rules()["Rules"], "Name")),
         "SageMaker code repository": _names(
-            lambda: [
-                r["CodeRepositoryName"]
-                for r in c("sagemaker").list_code_repositories()["CodeRepositorySummaryList"]
-                if project_id in r["CodeRepositoryName"]
-            ]
+            lambda: carrying_id(
+                lambda: sm.list_code_repositories()["CodeRepositorySummaryList"], "CodeRepositoryName"
+            )
         ),
-        "S3 bucket": _names(
-            lambda: [b["Name"] for b in c("s3").list_buckets()["Buckets"] if project_id in b["Name"]]
-        ),
+        "S3 bucket": _names(lambda: carrying_id(lambda: c("s3").list_buckets()["Buckets"], "Name")),
         "SageMaker pipeline": _names(
-            lambda: [
-                p["PipelineName"]
-                for p in c("sagemaker").list_pipelines()["PipelineSummaries"]
-                if project_id in p["PipelineName"]
-            ]
+            lambda: carrying_id(lambda: sm.list_pipelines()["PipelineSummaries"], "PipelineName")
         ),
         "model package group": _names(groups_now),
         "model version": _names(model_versions),
         "SageMaker endpoint": _names(
             lambda: [
                 e["EndpointName"]
-                for e in c("sagemaker").list_endpoints()["Endpoints"]
+                for e in sm.list_endpoints()["Endpoints"]
                 if e["EndpointName"].startswith(f"{name}-")
             ]
         ),
         "log group": _names(log_groups),
         "job log stream": _names(job_streams),
         "SageMaker experiment": _names(
-            lambda: [
-                e["ExperimentName"]
-                for e in c("sagemaker").list_experiments()["ExperimentSummaries"]
-                if project_id in e["ExperimentName"]
-            ]
+            lambda: carrying_id(lambda: sm.list_experiments()["ExperimentSummaries"], "ExperimentName")
         ),
         "SageMaker trial": _names(trials),
         "access log object": _names(access_logs),

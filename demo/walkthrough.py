@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from demo.harness import ROOT, DemoFailed, DemoResult, Walkthrough, dump_failed_builds, started
 from demo.inventory import inventory, leftovers
 from generator import constants as c
+from scripts.iam_roles import trust_policy
 from scripts.projects import Names
 
 __all__ = ["KEPT", "DemoFailed", "DemoResult", "inventory", "make_table", "print_table", "run", "walkthrough"]
@@ -140,16 +141,7 @@ def _model_count(walk: Walkthrough, group: str) -> int:
 def account_setup(walk: Walkthrough, made: Made) -> None:
     with walk.step("account setup: a Studio domain and its execution role (exists in any Studio account)"):
         iam = walk.client("iam")
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "sagemaker.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
+        trust = trust_policy(["sagemaker.amazonaws.com"])
         role = iam.create_role(
             RoleName=STUDIO_ROLE_NAME, Path="/service-role/", AssumeRolePolicyDocument=json.dumps(trust)
         )

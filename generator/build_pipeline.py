@@ -116,24 +116,28 @@ def add_build_pipeline(
         )
     )
     repo = inputs.repos[c.MODELBUILD]
+    source = source_action(c.MODELBUILD_SOURCE_ACTION, repo, c.MODELBUILD_SOURCE_ARTIFACT)
+    build = build_action(c.MODELBUILD_BUILD_ACTION, project, [c.MODELBUILD_SOURCE_ARTIFACT], [])
     return template.add_resource(
-        cp.Pipeline(
-            c.MODELBUILD_PIPELINE,
-            Name=Sub(c.MODELBUILD_PIPELINE_NAME),
-            PipelineType="V2",
-            RoleArn=role_arn(config.role_family, "CodePipeline", config.role_arns),
-            ArtifactStore=artifact_store(bucket, config),
-            Stages=[
-                cp.Stages(
-                    Name="Source",
-                    Actions=[source_action(c.MODELBUILD_SOURCE_ACTION, repo, c.MODELBUILD_SOURCE_ARTIFACT)],
-                ),
-                cp.Stages(
-                    Name="Build",
-                    Actions=[
-                        build_action(c.MODELBUILD_BUILD_ACTION, project, [c.MODELBUILD_SOURCE_ARTIFACT], [])
-                    ],
-                ),
-            ],
-        )
+        pipeline(c.MODELBUILD_PIPELINE, c.MODELBUILD_PIPELINE_NAME, bucket, config, [source], [build])
+    )
+
+
+def pipeline(
+    logical_id: str,
+    name: str,
+    bucket: Bucket,
+    config: TemplateConfig,
+    source: list[cp.Actions],
+    build: list[cp.Actions],
+    *more: cp.Stages,
+) -> cp.Pipeline:
+    """A V2 pipeline of the project's: Source, Build, then `more` stages; artifacts in the project bucket."""
+    return cp.Pipeline(
+        logical_id,
+        Name=Sub(name),
+        PipelineType="V2",
+        RoleArn=role_arn(config.role_family, "CodePipeline", config.role_arns),
+        ArtifactStore=artifact_store(bucket, config),
+        Stages=[cp.Stages(Name="Source", Actions=source), cp.Stages(Name="Build", Actions=build), *more],
     )

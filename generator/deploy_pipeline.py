@@ -8,9 +8,9 @@ from troposphere.s3 import Bucket
 
 from generator import constants as c
 from generator.build_pipeline import (
-    artifact_store,
     build_action,
     env,
+    pipeline,
     pipeline_project,
     project_env,
     source_action,
@@ -87,60 +87,37 @@ def add_deploy_pipeline(
         )
     )
     repo = inputs.repos[c.MODELDEPLOY]
-    pipeline = template.add_resource(
-        cp.Pipeline(
-            c.MODELDEPLOY_PIPELINE,
-            Name=Sub(c.MODELDEPLOY_PIPELINE_NAME),
-            PipelineType="V2",
-            RoleArn=role_arn(config.role_family, "CodePipeline", config.role_arns),
-            ArtifactStore=artifact_store(bucket, config),
-            Stages=[
-                cp.Stages(
-                    Name="Source",
-                    Actions=[source_action(c.MODELDEPLOY_SOURCE_ACTION, repo, c.SOURCE_ARTIFACT)],
-                ),
-                cp.Stages(
-                    Name="Build",
-                    Actions=[
-                        build_action(
-                            c.MODELDEPLOY_BUILD_ACTION, build_project, [c.SOURCE_ARTIFACT], [c.BUILD_ARTIFACT]
-                        )
-                    ],
-                ),
-                cp.Stages(
-                    Name=c.STAGING_STAGE,
-                    Actions=[
-                        deploy_action(
-                            c.STAGING_DEPLOY_ACTION,
-                            c.STAGING_STACK_NAME,
-                            c.EXPORT_TEMPLATE_STAGING_CONFIG,
-                            config,
-                            1,
-                        ),
-                        build_action(
-                            c.STAGING_TEST_ACTION,
-                            test_project,
-                            [c.SOURCE_ARTIFACT, c.BUILD_ARTIFACT],
-                            [],
-                            run_order=2,
-                            PrimarySource=c.SOURCE_ARTIFACT,
-                        ),
-                        approval_action(run_order=3),
-                    ],
-                ),
-                cp.Stages(
-                    Name=c.PROD_STAGE,
-                    Actions=[
-                        deploy_action(
-                            c.PROD_DEPLOY_ACTION, c.PROD_STACK_NAME, c.EXPORT_TEMPLATE_PROD_CONFIG, config, 1
-                        )
-                    ],
-                ),
-            ],
-        )
+    source = source_action(c.MODELDEPLOY_SOURCE_ACTION, repo, c.SOURCE_ARTIFACT)
+    build = build_action(c.MODELDEPLOY_BUILD_ACTION, build_project, [c.SOURCE_ARTIFACT], [c.BUILD_ARTIFACT])
+    staging = cp.Stages(
+        Name=c.STAGING_STAGE,
+        Actions=[
+            deploy_action(
+                c.STAGING_DEPLOY_ACTION, c.STAGING_STACK_NAME, c.EXPORT_TEMPLATE_STAGING_CONFIG, config, 1
+            ),
+            build_action(
+                c.STAGING_TEST_ACTION,
+                test_project,
+                [c.SOURCE_ARTIFACT, c.BUILD_ARTIFACT],
+                [],
+                run_order=2,
+                PrimarySource=c.SOURCE_ARTIFACT,
+            ),
+            approval_action(run_order=3),
+        ],
     )
-    add_approval_rule(template, config, pipeline)
-    return pipeline
+    prod = cp.Stages(
+        Name=c.PROD_STAGE,
+        Actions=[
+            deploy_action(c.PROD_DEPLOY_ACTION, c.PROD_STACK_NAME, c.EXPORT_TEMPLATE_PROD_CONFIG, config, 1)
+        ],
+    )
+    deploy_pipeline = pipeline(
+        c.MODELDEPLOY_PIPELINE, c.MODELDEPLOY_PIPELINE_NAME, bucket, config, [source], [build], staging, prod
+    )
+    template.add_resource(deploy_pipeline)
+    add_approval_rule(template, config, deploy_pipeline)
+    return deploy_pipeline
 
 
 def add_approval_rule(template: Template, config: TemplateConfig, pipeline: cp.Pipeline) -> events.Rule:

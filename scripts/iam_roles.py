@@ -38,6 +38,16 @@ TRUSTED = {
     "CloudFormation": ["cloudformation.amazonaws.com"],
     "Execution": ["sagemaker.amazonaws.com"],
 }
+# What making a model, its endpoint configuration and its endpoint takes (the deploy stacks do it).
+ENDPOINT_ACTIONS = (
+    "sagemaker:CreateModel",
+    "sagemaker:DeleteModel",
+    "sagemaker:DescribeModel",
+    "sagemaker:CreateEndpointConfig",
+    "sagemaker:DeleteEndpointConfig",
+    "sagemaker:DescribeEndpointConfig",
+    "sagemaker:CreateEndpoint",
+)
 INLINE_POLICY_NAME = "sm-mlops-managed-policy-equivalent"
 
 
@@ -175,13 +185,7 @@ def permissions(partition: str, account: str, family: str, kind: str) -> dict[st
             ),
             _allow(
                 [
-                    "sagemaker:CreateModel",
-                    "sagemaker:DeleteModel",
-                    "sagemaker:DescribeModel",
-                    "sagemaker:CreateEndpointConfig",
-                    "sagemaker:DeleteEndpointConfig",
-                    "sagemaker:DescribeEndpointConfig",
-                    "sagemaker:CreateEndpoint",
+                    *ENDPOINT_ACTIONS,
                     "sagemaker:DeleteEndpoint",
                     "sagemaker:DescribeEndpoint",
                     "sagemaker:CreateCodeRepository",
@@ -274,13 +278,7 @@ def permissions(partition: str, account: str, family: str, kind: str) -> dict[st
         "CloudFormation": [
             _allow(
                 [
-                    "sagemaker:CreateModel",
-                    "sagemaker:DeleteModel",
-                    "sagemaker:DescribeModel",
-                    "sagemaker:CreateEndpointConfig",
-                    "sagemaker:DeleteEndpointConfig",
-                    "sagemaker:DescribeEndpointConfig",
-                    "sagemaker:CreateEndpoint",
+                    *ENDPOINT_ACTIONS,
                     "sagemaker:UpdateEndpoint",
                     "sagemaker:DeleteEndpoint",
                     "sagemaker:DescribeEndpoint",

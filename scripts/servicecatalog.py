@@ -299,13 +299,18 @@ def find_portfolio(sc: Any, name: str) -> str | None:
     matches = [
         p["Id"] for p in paginate(sc, "list_portfolios", "PortfolioDetails") if p["DisplayName"] == name
     ]
-    if len(matches) > 1:
+    return _the_one(matches, "portfolio", name)
+
+
+def _the_one(ids: list[str], kind: str, name: str) -> str | None:
+    """The one id of the ``kind`` called ``name``, None if there is none; several cannot be told apart."""
+    if len(ids) > 1:
         raise CommandError(
-            f"{len(matches)} portfolios are called {name!r}: {', '.join(matches)}",
-            field="--portfolio-name",
-            fix="delete the extra ones in the Service Catalog console, or pass another --portfolio-name",
+            f"{len(ids)} {kind}s are called {name!r}: {', '.join(ids)}",
+            field=f"--{kind}-name",
+            fix=f"delete the extra {kind}s in the Service Catalog console, or pass another --{kind}-name",
         )
-    return matches[0] if matches else None
+    return ids[0] if ids else None
 
 
 def ensure_portfolio(sc: Any, name: str, *, dry_run: bool = False) -> tuple[str | None, str]:
@@ -325,13 +330,7 @@ def find_product(sc: Any, name: str) -> str | None:
     ids = sorted(
         {v["ProductViewSummary"]["ProductId"] for v in views if v["ProductViewSummary"]["Name"] == name}
     )
-    if len(ids) > 1:
-        raise CommandError(
-            f"{len(ids)} products are called {name!r}: {', '.join(ids)}",
-            field="--product-name",
-            fix="delete the extra products in the Service Catalog console, or pass another --product-name",
-        )
-    return ids[0] if ids else None
+    return _the_one(ids, "product", name)
 
 
 def artifact_description(digest: str, variant: str) -> str:
