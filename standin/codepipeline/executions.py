@@ -125,12 +125,18 @@ class Execution:
     done: threading.Event = field(default_factory=threading.Event)
 
     def to_api(self) -> dict[str, Any]:
-        out = {
+        return {
             "pipelineName": self.pipeline,
             "pipelineVersion": self.version,
             "pipelineExecutionId": self.execution_id,
             "status": self.status,
             "artifactRevisions": self.revisions,
+            **self._how_started(),
+        }
+
+    def _how_started(self) -> dict[str, Any]:
+        """What GetPipelineExecution and ListPipelineExecutions both say of how the run started and ended."""
+        out: dict[str, Any] = {
             "trigger": self.trigger,
             "executionMode": self.mode,
             "executionType": "STANDARD",
@@ -140,7 +146,7 @@ class Execution:
         return out
 
     def summary_api(self) -> dict[str, Any]:
-        out = {
+        return {
             "pipelineExecutionId": self.execution_id,
             "status": self.status,
             "startTime": self.start,
@@ -153,10 +159,5 @@ class Execution:
                 }
                 for r in self.revisions
             ],
-            "trigger": self.trigger,
-            "executionMode": self.mode,
-            "executionType": "STANDARD",
+            **self._how_started(),
         }
-        if self.summary:
-            out["statusSummary"] = self.summary
-        return out

@@ -232,12 +232,17 @@ def _parameters_of(template: dict) -> list[dict]:
     return out
 
 
-@operation(SERVICE, "DescribeProvisioningArtifact")
-def describe_provisioning_artifact(ctx: Context, params: dict) -> dict:
+def _asked_artifact(ctx: Context, params: dict) -> Artifact:
+    """The version a call names, by id or name, of the product it names, by id or name."""
     product = find_product(ctx, params.get("ProductId"), params.get("ProductName"))
-    artifact = find_artifact(
+    return find_artifact(
         ctx, product.id, params.get("ProvisioningArtifactId"), params.get("ProvisioningArtifactName")
     )
+
+
+@operation(SERVICE, "DescribeProvisioningArtifact")
+def describe_provisioning_artifact(ctx: Context, params: dict) -> dict:
+    artifact = _asked_artifact(ctx, params)
     out: dict = {
         "ProvisioningArtifactDetail": artifact.detail(),
         "Info": {"TemplateUrl": artifact.template_url},
@@ -250,10 +255,7 @@ def describe_provisioning_artifact(ctx: Context, params: dict) -> dict:
 
 @operation(SERVICE, "DescribeProvisioningParameters")
 def describe_provisioning_parameters(ctx: Context, params: dict) -> dict:
-    product = find_product(ctx, params.get("ProductId"), params.get("ProductName"))
-    artifact = find_artifact(
-        ctx, product.id, params.get("ProvisioningArtifactId"), params.get("ProvisioningArtifactName")
-    )
+    artifact = _asked_artifact(ctx, params)
     return {
         "ProvisioningArtifactParameters": _parameters_of(load_template(ctx, artifact.template_url)[1]),
         "ConstraintSummaries": [],
