@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from scripts.models import pending_approval
 from standin.testing import pipeline_runs, settled_runs, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,17 +56,11 @@ def _deploy(standin: Any, package_arn: str) -> float:
     wait_for(lambda: len(pipeline_runs(cp, pipeline)) > before, 60, "the deployment to start")
 
     def token() -> str | None:
-        state = cp.get_pipeline_state(name=pipeline)
-        for stage in state["stageStates"]:
-            for action in stage["actionStates"]:
-                latest = action.get("latestExecution", {})
-                if action["actionName"] == "ApproveDeployment" and latest.get("status") == "InProgress":
-                    return latest.get("token")
         if pipeline_runs(cp, pipeline)[0]["status"] == "Failed":
             raise RuntimeError(
                 f"the deployment failed: {pipeline_runs(cp, pipeline)[0].get('statusSummary')}"
             )
-        return None
+        return pending_approval(cp, pipeline)
 
     answer = wait_for(token, 900, "the manual approval")
     cp.put_approval_result(

@@ -82,9 +82,7 @@ def cmd_connection_create(aws: Aws, args: argparse.Namespace) -> Any:
 
 
 def cmd_connection_check(aws: Aws, args: argparse.Namespace) -> Any:
-    problems = connections.check_connection(aws, args.connection_arn)
-    if problems:
-        raise CommandError("; ".join(problems), field="--connection-arn")
+    connections.require_usable(aws, args.connection_arn)
     return {"connection": args.connection_arn, "status": "AVAILABLE", "tag sagemaker=true": "present"}
 
 
