@@ -32,27 +32,26 @@ def _bucket_resources(bucket: Bucket) -> list[object]:
     return [GetAtt(bucket, "Arn"), Sub("${" + bucket.title + ".Arn}/*")]
 
 
-def deny_insecure_transport(bucket: Bucket) -> Statement:
-    """Refuse any request to the bucket not made over TLS."""
+def _deny_all_s3(sid: str, bucket: Bucket, condition: Condition) -> Statement:
     return Statement(
-        Sid="DenyInsecureTransport",
+        Sid=sid,
         Effect=Deny,
         Principal=Principal("*"),
         Action=[ALL_S3_ACTIONS],
         Resource=_bucket_resources(bucket),
-        Condition=Condition(Bool(SecureTransport, "false")),
+        Condition=condition,
     )
+
+
+def deny_insecure_transport(bucket: Bucket) -> Statement:
+    """Refuse any request to the bucket not made over TLS."""
+    return _deny_all_s3("DenyInsecureTransport", bucket, Condition(Bool(SecureTransport, "false")))
 
 
 def deny_old_tls(bucket: Bucket) -> Statement:
     """Refuse requests made with TLS older than 1.2."""
-    return Statement(
-        Sid="DenyOutdatedTls",
-        Effect=Deny,
-        Principal=Principal("*"),
-        Action=[ALL_S3_ACTIONS],
-        Resource=_bucket_resources(bucket),
-        Condition=Condition(NumericLessThan("s3:TlsVersion", MIN_TLS_VERSION)),
+    return _deny_all_s3(
+        "DenyOutdatedTls", bucket, Condition(NumericLessThan("s3:TlsVersion", MIN_TLS_VERSION))
     )
 
 
