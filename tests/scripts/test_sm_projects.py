@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from botocore.stub import Stubber
-from standin_world import create, fast, no_sleep, record_calls, repos, studio_role
+from standin_world import create, fast, no_sleep, record_calls, register_model_version, repos, studio_role
 
 from scripts import cleanup, cli, models, projects
 from scripts.common import Aws, BadInput, CommandError, NotFound
@@ -192,17 +192,8 @@ def leftovers(aws: Aws, names: Names) -> None:
         PipelineDefinition=PIPELINE_DEFINITION,
         RoleArn=studio_role(aws),
     )
-    sagemaker.create_model_package_group(ModelPackageGroupName=names.model_package_group)
     for _ in range(2):
-        sagemaker.create_model_package(
-            ModelPackageGroupName=names.model_package_group,
-            ModelApprovalStatus="PendingManualApproval",
-            InferenceSpecification={
-                "Containers": [{"Image": "123.dkr.ecr.us-east-1.amazonaws.com/xgboost:1"}],
-                "SupportedContentTypes": ["text/csv"],
-                "SupportedResponseMIMETypes": ["text/csv"],
-            },
-        )
+        register_model_version(aws, names)
     if names.bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
         s3.create_bucket(Bucket=names.bucket)
     s3.put_bucket_versioning(Bucket=names.bucket, VersioningConfiguration={"Status": "Enabled"})
