@@ -135,6 +135,36 @@ def _service_model(signing_name: str) -> Any:
         return _models_by_signing_name.get(signing_name)
 
 
+def check_members(service: str, operation_name: str, params: dict, members: tuple[str, ...]) -> None:
+    """Check ``members`` of a request against the service model's constraints (length, pattern), as the API's
+    front end does before any handler runs; the error is AWS's own "1 validation error detected" answer."""
+    model = _service_model(service)
+    shape = model.operation_model(operation_name).input_shape if model else None
+    for member in members:
+        value = params.get(member)
+        if shape is None or not isinstance(value, str) or member not in shape.members:
+            continue
+        rules = shape.members[member].metadata
+        field = member[:1].lower() + member[1:]
+        broken = None
+        if len(value) < rules.get("min", 0):
+            broken = f"Member must have length greater than or equal to {rules['min']}"
+        elif "max" in rules and len(value) > rules["max"]:
+            broken = f"Member must have length less than or equal to {rules['max']}"
+        elif (
+            "pattern" in rules
+            and "\\p{" not in rules["pattern"]
+            and not re.fullmatch(rules["pattern"], value)
+        ):
+            broken = f"Member must satisfy regular expression pattern: {rules['pattern']}"
+        if broken:
+            raise AwsError(
+                "ValidationException",
+                f"1 validation error detected: Value '{value}' at '{field}' "
+                f"failed to satisfy constraint: {broken}",
+            )
+
+
 @dataclass
 class Request:
     """What the layer read from one HTTP request."""

@@ -9,19 +9,17 @@ and the reason, from the stack's events. Domains are moto's own.
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from standin.dispatch import AwsError, Context, operation
+from standin.dispatch import AwsError, Context, check_members, operation
 from standin.servicecatalog import provisioning
 from standin.servicecatalog.state import new_id
 from standin.servicecatalog.state import store as catalog_store
 
 SERVICE = "sagemaker"
 STORE = "sagemaker_projects"
-_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$")
 _STATUS = {
     ("PROVISION_PRODUCT", "IN_PROGRESS"): "CreateInProgress",
     ("PROVISION_PRODUCT", "SUCCEEDED"): "CreateCompleted",
@@ -116,12 +114,8 @@ def _values(details: dict) -> dict[str, str]:
 
 @operation(SERVICE, "CreateProject")
 def create_project(ctx: Context, params: dict) -> dict:
+    check_members(SERVICE, "CreateProject", params, ("ProjectName", "ProjectDescription"))
     name = params.get("ProjectName") or ""
-    if not _NAME.match(name):
-        raise _validation(
-            f"ProjectName '{name}' is not valid: 1 to 32 letters, digits and hyphens, starting with a letter "
-            "or digit and not ending with a hyphen."
-        )
     details = params.get("ServiceCatalogProvisioningDetails")
     if not details or not details.get("ProductId"):
         raise _validation(

@@ -112,3 +112,35 @@ def test_create_project_refuses_bad_parameters_naming_them(standin, registered):
         sm.create_project(
             ProjectName="has space", ServiceCatalogProvisioningDetails={"ProductId": ids["product_id"]}
         )
+
+
+@pytest.mark.parametrize(
+    ("member", "value", "field", "constraint"),
+    [
+        (
+            "ProjectName",
+            "-dash",
+            "projectName",
+            "regular expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}",
+        ),
+        ("ProjectName", "a" * 33, "projectName", "length less than or equal to 32"),
+        ("ProjectDescription", "d" * 1025, "projectDescription", "length less than or equal to 1024"),
+    ],
+)
+def test_create_project_checks_what_the_api_model_says(standin, member, value, field, constraint):
+    """The constraints come from the service model, in the API's own words, before anything is provisioned."""
+    request = {
+        "ProjectName": "churn",
+        "ServiceCatalogProvisioningDetails": {"ProductId": "prod-x"},
+        member: value,
+    }
+    with pytest.raises(ClientError) as error:
+        standin.client("sagemaker").create_project(**request)
+    assert error.value.response["Error"]["Code"] == "ValidationException"
+    assert error.value.response["Error"]["Message"] == (
+        f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: "
+        f"Member must have {constraint}"
+        if "length" in constraint
+        else f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: "
+        f"Member must satisfy {constraint}"
+    )
