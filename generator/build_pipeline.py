@@ -41,6 +41,11 @@ def pipeline_project(
         ServiceRole=role_arn(config.role_family, "CodeBuild", config.role_arns),
         Artifacts=cb.Artifacts(Type="CODEPIPELINE"),
         Source=cb.Source(Type="CODEPIPELINE", BuildSpec=buildspec),
+        # pip's downloads (the buildspec's `cache: paths:`) kept between builds in the project's own bucket,
+        # which the CodeBuild role may read and write (sagemaker-*): a warm build downloads no wheel again.
+        Cache=cb.ProjectCache(
+            Type="S3", Location=Sub(f"${{{c.ARTIFACT_BUCKET}}}/{c.BUILD_CACHE_PREFIX}/{title}")
+        ),
         Environment=cb.Environment(
             Type="LINUX_CONTAINER",
             ComputeType=c.COMPUTE_TYPE,

@@ -77,6 +77,7 @@ CONDITION_ANY_SEED = "CreateResourceForAnySeedCodeCheckin"
 
 # --- logical IDs (AWS's) ------------------------------------------------------------------------------------
 ARTIFACT_BUCKET = "MlOpsArtifactsBucket"
+BUILD_CACHE_PREFIX = "codebuild-cache"  # the CodeBuild projects' S3 cache, under the artifact bucket
 ARTIFACT_BUCKET_POLICY = "MlOpsArtifactsBucketPolicy"
 MODELBUILD_PROJECT = "SageMakerModelPipelineBuildProject"
 MODELBUILD_PIPELINE = "ModelBuildPipeline"

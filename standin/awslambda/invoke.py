@@ -4,14 +4,13 @@ would start Docker).
 The code is what moto's Lambda backend holds (for a template's inline ``Code.ZipFile``, the zip moto made of
 it); the handler gets the event, a context with ``get_remaining_time_in_millis()`` counting down from the
 function's ``Timeout``, and an environment of the stand-in's ``.env`` plus the function's own variables, so
-``boto3`` inside it talks to the stand-in. The process environment is shared by every thread, so invocations
-take a lock and put the environment back afterwards."""
+``boto3`` inside it talks to the stand-in. Invocations run at the same time, as on AWS, each with its own
+environment (``environment.invocation_env``) and its own boto3 session in place of the module's ``boto3``
+(the process's default session would carry another invocation's region and credentials)."""
 
 from __future__ import annotations
 
 import io
-import os
-import threading
 import time
 import types
 import uuid
@@ -21,8 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from standin import footprints
-
-_INVOKE_LOCK = threading.RLock()
+from standin.awslambda.environment import invocation_env
 
 
 class LambdaCodeError(RuntimeError):
@@ -101,17 +99,22 @@ def invoke(
             "AWS_DEFAULT_REGION": region,
         }
     )
-    with _INVOKE_LOCK:
-        saved_env = dict(os.environ)
-        saved_session = boto3.DEFAULT_SESSION
-        os.environ.update(environment)
-        # A default session made earlier in this process caches another region and credentials.
-        boto3.DEFAULT_SESSION = None
+    with invocation_env(environment):
         footprints.function_invoked(account_id, region, fn.function_name, context.log_stream_name)
-        try:
-            handler = load_handler(fn.code_bytes, fn.handler or "", label)
-            return handler(dict(event), context)
-        finally:
-            boto3.DEFAULT_SESSION = saved_session
-            os.environ.clear()
-            os.environ.update(saved_env)
+        handler = load_handler(fn.code_bytes, fn.handler or "", label)
+        if handler.__globals__.get("boto3") is boto3:
+            handler.__globals__["boto3"] = _own_boto3(boto3.Session())
+        return handler(dict(event), context)
+
+
+def _own_boto3(session: Any) -> types.SimpleNamespace:
+    """What the function's ``boto3`` offers, bound to this invocation's session."""
+    import boto3
+
+    return types.SimpleNamespace(
+        client=session.client,
+        resource=session.resource,
+        Session=boto3.Session,
+        session=boto3.session,
+        DEFAULT_SESSION=session,
+    )

@@ -19,6 +19,7 @@ from moto.cloudformation.models import cloudformation_backends
 from moto.core.common_models import CloudFormationModel
 
 from standin.awslambda import invoke as awslambda
+from standin.cloudformation.dependencies import lock_released
 from standin.dispatch import on_reset
 
 log = logging.getLogger(__name__)
@@ -136,17 +137,19 @@ def invoke_custom_resource(
     if physical_id is not None:
         event["PhysicalResourceId"] = physical_id
     env = _stack_env(account_id, region, stack_id)
-    try:
-        awslambda.invoke(account_id, region, service_token, event, env)
-    except Exception as error:  # the function's own failure, reported like CloudFormation
-        body = RESPONSES.take(token, 0)
-        if body is None:
-            raise CustomResourceFailed(
-                f"Custom resource function {service_token} failed without answering: "
-                f"{type(error).__name__}: {error} (RequestId: {request_id})"
-            ) from error
-    else:
-        body = RESPONSES.take(token, RESPONSE_GRACE_SECONDS)
+    # The function runs for as long as its build does: the stack's other resources go on meanwhile.
+    with lock_released():
+        try:
+            awslambda.invoke(account_id, region, service_token, event, env)
+        except Exception as error:  # the function's own failure, reported like CloudFormation
+            body = RESPONSES.take(token, 0)
+            if body is None:
+                raise CustomResourceFailed(
+                    f"Custom resource function {service_token} failed without answering: "
+                    f"{type(error).__name__}: {error} (RequestId: {request_id})"
+                ) from error
+        else:
+            body = RESPONSES.take(token, RESPONSE_GRACE_SECONDS)
     if body is None:
         raise CustomResourceFailed(
             f"Custom resource function {service_token} returned without sending a response to ResponseURL "

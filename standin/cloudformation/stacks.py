@@ -24,7 +24,7 @@ from moto.cloudformation.utils import generate_stack_id
 # engine uses moto_fixes only when a stack runs, so the import order between the two never matters.
 from standin import moto_fixes
 from standin.cloudformation import custom_resources
-from standin.cloudformation.dependencies import creation_order
+from standin.cloudformation.dependencies import creation_order, dependencies, moto_state, run_when_ready
 from standin.dispatch import AwsError
 
 log = logging.getLogger(__name__)
@@ -130,34 +130,40 @@ def _propagate_stack_tags(stack: Stack, resource_type: str, physical: str) -> No
 def _create_resources(stack: Stack, disable_rollback: bool) -> None:
     moto_fixes.STACK_WORKER.stack_id = stack.stack_id
     resources = stack.template_dict.get("Resources") or {}
-    failed: str | None = None
-    try:
-        for logical_id in stack.standin_order:  # type: ignore[attr-defined]
-            resource_type = resources[logical_id]["Type"]
-            _event(stack, logical_id, "", resource_type, "CREATE_IN_PROGRESS")
-            try:
+
+    def create(logical_id: str) -> bool:
+        moto_fixes.STACK_WORKER.stack_id = stack.stack_id
+        resource_type = resources[logical_id]["Type"]
+        _event(stack, logical_id, "", resource_type, "CREATE_IN_PROGRESS")
+        try:
+            with moto_state():
                 instance = stack.resource_map[logical_id]
-            except Exception as error:  # noqa: BLE001 - any failure of one resource fails the stack
-                reason = getattr(error, "message", None) or str(error) or type(error).__name__
-                log.info("stack %s: %s failed: %s", stack.name, logical_id, reason)
-                _event(stack, logical_id, "", resource_type, "CREATE_FAILED", reason)
-                failed = logical_id
-                break
-            if instance is None:
-                _event(
-                    stack,
-                    logical_id,
-                    "",
-                    resource_type,
-                    "CREATE_COMPLETE",
-                    f"{resource_type} is not simulated by the stand-in; nothing was created",
-                )
-                continue
-            instance.cf_resource_type = resource_type
-            instance.logical_resource_id = logical_id
-            physical = str(getattr(instance, "physical_resource_id", "") or "")
-            _propagate_stack_tags(stack, resource_type, physical)
+                if instance is not None:
+                    instance.cf_resource_type = resource_type
+                    instance.logical_resource_id = logical_id
+                    physical = str(getattr(instance, "physical_resource_id", "") or "")
+                    _propagate_stack_tags(stack, resource_type, physical)
+        except Exception as error:  # noqa: BLE001 - any failure of one resource fails the stack
+            reason = getattr(error, "message", None) or str(error) or type(error).__name__
+            log.info("stack %s: %s failed: %s", stack.name, logical_id, reason)
+            _event(stack, logical_id, "", resource_type, "CREATE_FAILED", reason)
+            return False
+        if instance is None:
+            _event(
+                stack,
+                logical_id,
+                "",
+                resource_type,
+                "CREATE_COMPLETE",
+                f"{resource_type} is not simulated by the stand-in; nothing was created",
+            )
+        else:
             _event(stack, logical_id, physical, resource_type, "CREATE_COMPLETE")
+        return True
+
+    try:
+        order: list[str] = stack.standin_order  # type: ignore[attr-defined]
+        failed = run_when_ready(order, dependencies(resources), create, name=f"stack-{stack.name}")
         if failed is None:
             backend = cloudformation_backends[stack.account_id][stack.region_name]
             stack.output_map = stack._create_output_map()

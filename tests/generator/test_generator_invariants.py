@@ -65,6 +65,7 @@ PERMISSIONS: dict[tuple[str, str | None], str] = {
     ("AWS::CodeBuild::Project", "Artifacts"): "codebuild:CreateProject",
     ("AWS::CodeBuild::Project", "Environment"): "codebuild:CreateProject",
     ("AWS::CodeBuild::Project", "TimeoutInMinutes"): "codebuild:CreateProject",
+    ("AWS::CodeBuild::Project", "Cache"): "codebuild:CreateProject",  # the build role reads/writes it
     ("AWS::CodeBuild::Project", "ServiceRole"): "iam:PassRole",
     ("AWS::CodeBuild::Project", "EncryptionKey"): "kms:DescribeKey",  # own launch role only
     ("AWS::CodePipeline::Pipeline", None): "codepipeline:CreatePipeline",

@@ -179,7 +179,20 @@ def test_create_seeds_and_answers_with_the_proxy_url(response_url, codebuild) ->
         "sagemaker-demo-p-abcdef123456-git-seedcodecheckin/SageMakerModelBuildSeedCodeCheckinProjectTriggerLambdaInvoker"
     )
     assert answer["RequestId"] == "request-1" and answer["StackId"].startswith("arn:aws:cloudformation:")
-    assert clock.sleeps == [function.POLL_SECONDS, function.POLL_SECONDS]
+    assert clock.sleeps == [function.POLL_FIRST_SECONDS, 2 * function.POLL_FIRST_SECONDS]
+
+
+def test_polls_start_short_and_back_off_to_the_longest_wait() -> None:
+    waits = function.poll_waits()
+    first = [next(waits) for _ in range(12)]
+    assert first[0] == function.POLL_FIRST_SECONDS < 1
+    assert first == sorted(first) and first[-1] == function.POLL_SECONDS
+    # a one-minute build on CodeBuild is polled at most four times more than with a flat POLL_SECONDS
+    elapsed, polls = 0.0, 0
+    while elapsed < 60:
+        elapsed += first[polls]
+        polls += 1
+    assert polls <= 60 // function.POLL_SECONDS + 4
 
 
 @pytest.mark.parametrize(
