@@ -41,6 +41,11 @@ HOURLY_PRICE_USD = {
 }
 
 
+def _named(pattern: str, doc: str = "") -> property:
+    """A `Names` attribute: ``pattern`` (one of generator.constants) with the project's name and id put in."""
+    return property(lambda names: names.resolve(pattern), doc=doc or f"the project's {pattern}")
+
+
 @dataclass(frozen=True)
 class Names:
     """Physical names the template and the seed code give a project's resources (generator.constants)."""
@@ -52,42 +57,16 @@ class Names:
         """A name pattern of generator.constants with this project's name and id put in."""
         return pattern.replace(f"${{{c.PROJECT_NAME}}}", self.name).replace(f"${{{c.PROJECT_ID}}}", self.id)
 
-    @property
-    def prefix(self) -> str:
-        return self.resolve(c.NAME_ID)
-
-    @property
-    def build_pipeline(self) -> str:
-        return self.resolve(c.MODELBUILD_PIPELINE_NAME)
-
-    @property
-    def deploy_pipeline(self) -> str:
-        return self.resolve(c.MODELDEPLOY_PIPELINE_NAME)
-
-    @property
-    def deploy_rule(self) -> str:
-        return self.resolve(c.DEPLOY_RULE_NAME)
-
-    @property
-    def sagemaker_pipeline(self) -> str:
-        return self.resolve(c.SAGEMAKER_PIPELINE_NAME)
-
-    @property
-    def experiment(self) -> str:
-        """SageMaker Pipelines names the Experiment of a pipeline's executions after the pipeline."""
-        return self.sagemaker_pipeline
-
-    @property
-    def model_package_group(self) -> str:
-        return self.resolve(c.MODEL_PACKAGE_GROUP_NAME)
-
-    @property
-    def bucket(self) -> str:
-        return self.resolve(c.BUCKET_NAME)
-
-    @property
-    def access_log_prefix(self) -> str:
-        return self.resolve(c.ACCESS_LOG_PREFIX)
+    prefix = _named(c.NAME_ID)
+    build_pipeline = _named(c.MODELBUILD_PIPELINE_NAME)
+    deploy_pipeline = _named(c.MODELDEPLOY_PIPELINE_NAME)
+    deploy_rule = _named(c.DEPLOY_RULE_NAME)
+    sagemaker_pipeline = _named(c.SAGEMAKER_PIPELINE_NAME)
+    # SageMaker Pipelines names the Experiment of a pipeline's executions after the pipeline.
+    experiment = _named(c.SAGEMAKER_PIPELINE_NAME, "the Experiment of the SageMaker pipeline's executions")
+    model_package_group = _named(c.MODEL_PACKAGE_GROUP_NAME)
+    bucket = _named(c.BUCKET_NAME)
+    access_log_prefix = _named(c.ACCESS_LOG_PREFIX)
 
     @property
     def log_group_prefixes(self) -> tuple[str, ...]:
