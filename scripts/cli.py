@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,14 +16,36 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-from scripts import cleanup, connections, iam_roles, models, preflight, project_plan, projects, servicecatalog
-from scripts.common import BAD_INPUT, FAILURE, NOT_FOUND, OK, Aws, BadInput, CommandError, NotFound, progress
+from scripts import (
+    __version__,
+    cleanup,
+    connections,
+    iam_roles,
+    models,
+    preflight,
+    project_plan,
+    projects,
+    servicecatalog,
+)
+from scripts.common import (
+    BAD_INPUT,
+    FAILURE,
+    NOT_FOUND,
+    OK,
+    Aws,
+    BadInput,
+    CommandError,
+    NotFound,
+    new_session,
+    progress,
+)
 from scripts.templates import ROLE_FAMILIES, VARIANTS, read_template, template_path
 
 
 def _aws(args: argparse.Namespace) -> Aws:
-    kwargs = {k: v for k, v in (("profile_name", args.profile), ("region_name", args.region)) if v}
-    return Aws(boto3.session.Session(**kwargs))
+    if args.debug:
+        boto3.set_stream_logger("botocore", logging.DEBUG)
+    return Aws(new_session(args.profile, args.region))
 
 
 def _key_values(pairs: Sequence[str] | None, field: str) -> dict[str, str]:
@@ -239,9 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 failure, 2 bad input, 3 not found or a precondition missing. "
         "Credentials and endpoint: the standard AWS chain (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL).",
     )
-    parser.add_argument("--region", help="AWS region (default: AWS_REGION or the profile's)")
-    parser.add_argument("--profile", help="AWS profile (default: AWS_PROFILE)")
-    parser.add_argument("--output", choices=("text", "json"), default="text", help="result format on stdout")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _shared_options(parser, defaults=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser(
@@ -366,7 +388,43 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--note", default="")
     c.add_argument("--reject", action="store_true", help="reject instead of approving")
     c.set_defaults(handler=cmd_deploy_promote)
+    _share_with_subcommands(parser)
     return parser
+
+
+def _shared_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """--region, --profile, --output and --debug; a subcommand's copy has no default: it only overrides."""
+
+    def default(value: Any) -> Any:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument(
+        "--region",
+        default=default(None),
+        help="AWS region (default: AWS_REGION, then AWS_DEFAULT_REGION, then the profile's region)",
+    )
+    parser.add_argument("--profile", default=default(None), help="AWS profile (default: AWS_PROFILE)")
+    parser.add_argument(
+        "--output",
+        choices=("text", "json"),
+        default=default("text"),
+        help="result format on stdout (default: text)",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="log botocore's requests and answers on stderr (default: off)",
+    )
+
+
+def _share_with_subcommands(parser: argparse.ArgumentParser) -> None:
+    """Accept the shared options after any subcommand too (`sm-mlops register --region eu-west-1`)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in dict.fromkeys(action.choices.values()):
+                _shared_options(subparser, defaults=False)
+                _share_with_subcommands(subparser)
 
 
 # --- output -------------------------------------------------------------------------------------------------
