@@ -18,7 +18,11 @@ CFN_TEMPLATES = $(wildcard templates/*.yaml seedcode/modeldeploy/endpoint-config
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# requirements/dev.txt is resolved for Python 3.11 (x86_64 Linux wheels): any other Python fails half-way.
 $(STAMP): requirements/dev.txt setup.cfg pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || { \
+	  echo "make: $(PYTHON) is $$($(PYTHON) --version 2>&1 || echo missing); .venv needs Python 3.11." >&2; \
+	  echo "Fix: install Python 3.11 and run make PYTHON=python3.11 $(or $(MAKECMDGOALS),venv)" >&2; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements/dev.txt
