@@ -14,12 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+)
 
 from scripts import (
     __version__,
     cleanup,
     connections,
+    errors,
     iam_roles,
     models,
     preflight,
@@ -30,7 +37,6 @@ from scripts import (
 from scripts.common import (
     BAD_INPUT,
     FAILURE,
-    NOT_FOUND,
     OK,
     Aws,
     BadInput,
@@ -459,6 +465,11 @@ def _print(result: Any, output: str) -> None:
         print(result)
 
 
+def _fail(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # bad usage exits 2, as argparse does
@@ -467,24 +478,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
-    except NoCredentialsError:
-        print(
-            "error: no AWS credentials found\nFix: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and its secret key",
-            file=sys.stderr,
-        )
-        return NOT_FOUND
+    except NoCredentialsError as error:
+        return _fail(*errors.no_credentials(error))
     except NoRegionError:
         print(
             "error: AWS_REGION: no region configured\nFix: set AWS_REGION or pass --region", file=sys.stderr
         )
         return BAD_INPUT
+    except EndpointConnectionError as error:
+        return _fail(*errors.unreachable(error))
     except ClientError as error:
-        info = error.response.get("Error", {})
-        print(
-            f"error: AWS refused {error.operation_name}: {info.get('Code')}: {info.get('Message')}",
-            file=sys.stderr,
-        )
-        return FAILURE
+        return _fail(*errors.client_error(error))
     except BotoCoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return FAILURE
