@@ -13,12 +13,16 @@ PYTEST_FLAGS ?=
 # Every CloudFormation template the project ships: the rendered products and the seed's own.
 CFN_TEMPLATES = $(wildcard templates/*.yaml seedcode/modeldeploy/endpoint-config-template.yml)
 
-.PHONY: help venv test lint templates architecture preview seed-zips demo standin bench checkov lock clean
+.PHONY: help venv test lint templates architecture preview seed-zips demo standin bench checkov lock dist clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# requirements/dev.txt is resolved for Python 3.11 (x86_64 Linux wheels): any other Python fails half-way.
 $(STAMP): requirements/dev.txt setup.cfg pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || { \
+	  echo "make: $(PYTHON) is $$($(PYTHON) --version 2>&1 || echo missing); .venv needs Python 3.11." >&2; \
+	  echo "Fix: install Python 3.11 and run make PYTHON=python3.11 $(or $(MAKECMDGOALS),venv)" >&2; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements/dev.txt
@@ -73,6 +77,15 @@ $(CHECKOV_VENV)/bin/checkov:
 checkov: $(CHECKOV_VENV)/bin/checkov $(STAMP) ## checkov (own environment, offline) on every variant with all conditions on
 	$(PY) -m generator render --all-conditions-on --out build/checkov
 	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework cloudformation -d build/checkov
+
+# The wheel is built from the unpacked sdist, as pip builds one: proof that the sdist holds all it needs.
+PEP517 = -c 'import sys; from setuptools import build_meta as b; getattr(b, sys.argv[1])(sys.argv[2])'
+dist: $(STAMP) ## Build the sdist and, from it, the wheel into dist/ (templates and seed zips inside)
+	rm -rf dist build/sdist && mkdir -p build/sdist
+	$(PY) $(PEP517) build_sdist dist
+	tar -xzf dist/*.tar.gz -C build/sdist
+	cd build/sdist/* && $(abspath $(PY)) $(PEP517) build_wheel $(abspath dist)
+	@ls -l dist
 
 lock: ## Re-resolve requirements/dev.in into requirements/dev.txt
 	rm -rf build/lockenv && $(PYTHON) -m venv build/lockenv

@@ -1,1 +1,3 @@
-"""scripts."""
+"""The `sm-mlops` command. `__version__` is the project's one version number (setup.cfg reads it)."""
+
+__version__ = "0.2.0"

@@ -7,22 +7,58 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+)
 
-from scripts import cleanup, connections, iam_roles, models, preflight, project_plan, projects, servicecatalog
-from scripts.common import BAD_INPUT, FAILURE, NOT_FOUND, OK, Aws, BadInput, CommandError, NotFound, progress
-from scripts.templates import ROLE_FAMILIES, VARIANTS, read_template, template_path
+from scripts import (
+    __version__,
+    cleanup,
+    connections,
+    errors,
+    iam_roles,
+    models,
+    preflight,
+    project_plan,
+    projects,
+    servicecatalog,
+)
+from scripts.common import (
+    BAD_INPUT,
+    FAILURE,
+    OK,
+    Aws,
+    BadInput,
+    CommandError,
+    NotFound,
+    new_session,
+    progress,
+)
+from scripts.options import (
+    portfolio_option,
+    role_family_option,
+    share_with_subcommands,
+    shared_options,
+    template_options,
+)
+from scripts.templates import VARIANTS, read_template, template_path
 
 
 def _aws(args: argparse.Namespace) -> Aws:
-    kwargs = {k: v for k, v in (("profile_name", args.profile), ("region_name", args.region)) if v}
-    return Aws(boto3.session.Session(**kwargs))
+    if args.debug:
+        boto3.set_stream_logger("botocore", logging.DEBUG)
+    return Aws(new_session(args.profile, args.region))
 
 
 def _key_values(pairs: Sequence[str] | None, field: str) -> dict[str, str]:
@@ -39,8 +75,8 @@ def _register_options(args: argparse.Namespace) -> servicecatalog.RegisterOption
     return servicecatalog.RegisterOptions(
         variant=args.template_variant,
         role_family=args.role_family,
-        template_file=args.template_file,
-        portfolio_name=args.portfolio_name,
+        template_file=getattr(args, "template_file", None),
+        portfolio_name=getattr(args, "portfolio_name", servicecatalog.PORTFOLIO_NAME),
         product_name=args.product_name,
         launch_role_arn=getattr(args, "launch_role_arn", None),
         studio_role_arns=getattr(args, "studio_role_arn", None) or [],
@@ -220,18 +256,6 @@ def cmd_deploy_promote(aws: Aws, args: argparse.Namespace) -> Any:
 # --- parser -------------------------------------------------------------------------------------------------
 
 
-def _template_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--template-variant", choices=VARIANTS, default="v1", help="template form (default v1)"
-    )
-    parser.add_argument("--role-family", choices=ROLE_FAMILIES, default="service-catalog")
-    parser.add_argument(
-        "--template-file", type=Path, help="template to register (default: templates/<variant>.yaml)"
-    )
-    parser.add_argument("--portfolio-name", default=servicecatalog.PORTFOLIO_NAME)
-    parser.add_argument("--product-name", help="default: the template's name (+ variant)")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sm-mlops",
@@ -239,37 +263,44 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 failure, 2 bad input, 3 not found or a precondition missing. "
         "Credentials and endpoint: the standard AWS chain (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL).",
     )
-    parser.add_argument("--region", help="AWS region (default: AWS_REGION or the profile's)")
-    parser.add_argument("--profile", help="AWS profile (default: AWS_PROFILE)")
-    parser.add_argument("--output", choices=("text", "json"), default="text", help="result format on stdout")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    shared_options(parser, defaults=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser(
         "bootstrap", help="create the missing Studio service roles and enable SageMaker projects"
     )
     p.add_argument("--dry-run", action="store_true", help="list what would be created")
-    p.add_argument("--role-family", choices=ROLE_FAMILIES, default="service-catalog")
+    role_family_option(p)
     p.set_defaults(handler=cmd_bootstrap)
 
     p = sub.add_parser("connection", help="step 1: the CodeConnections connection")
     csub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     c = csub.add_parser("create", help="create (or find) a connection tagged sagemaker=true")
-    c.add_argument("--name", required=True)
-    c.add_argument("--provider", default="GitHub", choices=connections.PROVIDERS)
-    c.add_argument("--service", default="codestar-connections", choices=connections.SERVICES)
+    c.add_argument("--name", required=True, help="the connection's name (required)")
+    c.add_argument("--provider", default="GitHub", choices=connections.PROVIDERS, help="(default: GitHub)")
+    c.add_argument(
+        "--service",
+        default="codestar-connections",
+        choices=connections.SERVICES,
+        help="which service name the ARN carries (default: codestar-connections)",
+    )
     c.set_defaults(handler=cmd_connection_create)
     c = csub.add_parser("check", help="is the connection AVAILABLE and tagged sagemaker=true")
-    c.add_argument("--connection-arn", required=True)
+    c.add_argument("--connection-arn", required=True, help="the connection to check (required)")
     c.set_defaults(handler=cmd_connection_check)
 
     p = sub.add_parser("preflight", help="check what a project needs before Create is pressed")
-    _template_options(p)
-    p.add_argument("--connection-arn")
-    p.add_argument("--studio-role-arn", action="append")
+    template_options(p)
+    p.add_argument("--connection-arn", help="also check this connection (default: not checked)")
+    p.add_argument(
+        "--studio-role-arn", action="append", help="repeatable; default: the domains' execution roles"
+    )
     p.set_defaults(handler=cmd_preflight)
 
     p = sub.add_parser("register", help="register the template as a Service Catalog product for Studio")
-    _template_options(p)
+    template_options(p, template_file="template to register (default: the rendered <variant>.yaml)")
+    portfolio_option(p)
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     p.add_argument(
         "--render", action="store_true", help="render the variant now instead of reading templates/"
@@ -288,9 +319,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_register)
 
     p = sub.add_parser("deregister", help="undo register (refuses while projects use the product)")
-    _template_options(p)
-    p.add_argument("--force", action="store_true")
-    p.add_argument("--dry-run", action="store_true")
+    template_options(p)
+    portfolio_option(p)
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="go on although projects still use the product (they are left as they are)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="list what would be removed, change nothing")
     p.set_defaults(handler=cmd_deregister)
 
     p = sub.add_parser(
@@ -298,49 +334,59 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--template-variant", choices=VARIANTS, default="v1", help="template form (default v1)")
     p.add_argument("--product-id", help="preview this product version's template (with the next option)")
-    p.add_argument("--provisioning-artifact-id")
+    p.add_argument("--provisioning-artifact-id", help="the version to preview (with --product-id)")
     p.add_argument("--out", type=Path, required=True, help="folder for index.html")
     p.set_defaults(handler=cmd_preview)
 
     p = sub.add_parser("project", help="steps 2, 3 and 6: create, update, status, delete")
     psub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     c = psub.add_parser("create", help="create a project from the product, as Studio does")
-    c.add_argument("name")
-    _template_options(c)
-    c.add_argument("--product-id")
+    c.add_argument("name", help="the project's name")
+    template_options(
+        c,
+        template_file="with --dry-run and no --product-id: the template whose form is checked "
+        "(default: the rendered <variant>.yaml)",
+    )
+    c.add_argument("--product-id", help="default: the product register made for the variant")
     c.add_argument("--provisioning-artifact-id", help="default: the newest active version")
     c.add_argument("--build-repo", help="owner/repo of the model build repository")
     c.add_argument("--deploy-repo", help="owner/repo of the model deploy repository")
-    c.add_argument("--connection-arn")
-    c.add_argument("--build-branch", default="main")
-    c.add_argument("--deploy-branch", default="main")
+    c.add_argument("--connection-arn", help="the connection to both repositories")
+    c.add_argument("--build-branch", default="main", help="(default: main)")
+    c.add_argument("--deploy-branch", default="main", help="(default: main)")
     c.add_argument(
         "--no-seed-build", action="store_true", help="Sample Code off for the model build repository"
     )
     c.add_argument(
         "--no-seed-deploy", action="store_true", help="Sample Code off for the model deploy repository"
     )
-    c.add_argument("--git-host", default="github.com", help="host of the repository URLs (v1 form)")
+    c.add_argument(
+        "--git-host", default="github.com", help="host of the repository URLs (v1 form; default: github.com)"
+    )
     c.add_argument(
         "--param", action="append", metavar="Name=value", help="any template parameter (repeatable)"
     )
-    c.add_argument("--description", default=projects.DEFAULT_DESCRIPTION, help="the project's description")
+    c.add_argument(
+        "--description",
+        default=projects.DEFAULT_DESCRIPTION,
+        help=f"the project's description (default: {projects.DEFAULT_DESCRIPTION!r})",
+    )
     c.add_argument(
         "--dry-run",
         action="store_true",
         help="check the values as a real run does, print the command and the request, send nothing",
     )
-    c.add_argument("--no-wait", action="store_true")
+    c.add_argument("--no-wait", action="store_true", help="return once the request is accepted")
     c.set_defaults(handler=cmd_project_create)
     c = psub.add_parser("update", help="move a project to the product's newest version")
-    c.add_argument("name")
-    c.add_argument("--param", action="append", metavar="Name=value")
+    c.add_argument("name", help="the project's name")
+    c.add_argument("--param", action="append", metavar="Name=value", help="change a parameter (repeatable)")
     c.set_defaults(handler=cmd_project_update)
     c = psub.add_parser("status", help="pipelines, model versions, endpoints and their hourly cost")
-    c.add_argument("name")
+    c.add_argument("name", help="the project's name")
     c.set_defaults(handler=cmd_project_status)
     c = psub.add_parser("delete", help="delete everything the project made")
-    c.add_argument("name")
+    c.add_argument("name", help="the project's name")
     c.add_argument("--dry-run", action="store_true", help="list what would be deleted")
     c.add_argument(
         "--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)"
@@ -354,18 +400,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("model", help="step 4")
     msub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     c = msub.add_parser("approve", help="approve a model version (default: the newest)")
-    c.add_argument("project")
-    c.add_argument("--version", type=int)
-    c.add_argument("--note", default="")
+    c.add_argument("project", help="the project's name")
+    c.add_argument("--version", type=int, help="the model version (default: the newest)")
+    c.add_argument("--note", default="", help="the approval's description (default: none)")
     c.set_defaults(handler=cmd_model_approve)
 
     p = sub.add_parser("deploy", help="step 5")
     dsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     c = dsub.add_parser("promote", help="approve the staging deployment for production")
-    c.add_argument("project")
-    c.add_argument("--note", default="")
+    c.add_argument("project", help="the project's name")
+    c.add_argument("--note", default="", help="the approval's summary (default: none)")
     c.add_argument("--reject", action="store_true", help="reject instead of approving")
     c.set_defaults(handler=cmd_deploy_promote)
+    share_with_subcommands(parser)
     return parser
 
 
@@ -401,6 +448,11 @@ def _print(result: Any, output: str) -> None:
         print(result)
 
 
+def _fail(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # bad usage exits 2, as argparse does
@@ -409,24 +461,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
-    except NoCredentialsError:
-        print(
-            "error: no AWS credentials found\nFix: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and its secret key",
-            file=sys.stderr,
-        )
-        return NOT_FOUND
+    except NoCredentialsError as error:
+        return _fail(*errors.no_credentials(error))
     except NoRegionError:
         print(
             "error: AWS_REGION: no region configured\nFix: set AWS_REGION or pass --region", file=sys.stderr
         )
         return BAD_INPUT
+    except EndpointConnectionError as error:
+        return _fail(*errors.unreachable(error))
     except ClientError as error:
-        info = error.response.get("Error", {})
-        print(
-            f"error: AWS refused {error.operation_name}: {info.get('Code')}: {info.get('Message')}",
-            file=sys.stderr,
-        )
-        return FAILURE
+        return _fail(*errors.client_error(error))
     except BotoCoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return FAILURE

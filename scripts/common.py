@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -11,6 +13,8 @@ from typing import Any, TypeVar
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.loaders import create_loader
+from botocore.regions import EndpointResolver
 
 # Exit codes (documented in `sm-mlops --help`).
 OK = 0
@@ -136,19 +140,36 @@ def retry_on(
     raise AssertionError("unreachable")
 
 
+# Retries beyond the first call when neither AWS_MAX_ATTEMPTS nor the profile's max_attempts says otherwise.
+DEFAULT_RETRIES = 4
+
+
+def new_session(profile: str | None = None, region: str | None = None) -> boto3.session.Session:
+    """A boto3 session as AWS's own tools make one: `--region`, then AWS_REGION, then AWS_DEFAULT_REGION
+    and the profile's (botocore itself reads only the last two)."""
+    kwargs = {"profile_name": profile, "region_name": region or os.environ.get("AWS_REGION") or None}
+    return boto3.session.Session(**{k: v for k, v in kwargs.items() if v})
+
+
 @dataclass
 class Aws:
     """The clients a command uses, from one boto3 session (standard credential chain and AWS_ENDPOINT_URL)."""
 
-    session: boto3.session.Session = field(default_factory=boto3.session.Session)
+    session: boto3.session.Session = field(default_factory=new_session)
     _clients: dict[str, Any] = field(default_factory=dict)
     _account: str | None = None
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            config = Config(retries={"max_attempts": 4, "mode": "standard"})
-            self._clients[service] = self.session.client(service, config=config)
+            self._clients[service] = self.session.client(service, config=self.client_config())
         return self._clients[service]
+
+    def client_config(self) -> Config:
+        """Retries as AWS_MAX_ATTEMPTS / AWS_RETRY_MODE (or the profile) say; botocore reads them unless
+        a Config sets them, so this sets only the count, and only when nobody configured one."""
+        if self.session._session.get_config_variable("max_attempts") is not None:
+            return Config()
+        return Config(retries={"max_attempts": DEFAULT_RETRIES})
 
     @property
     def region(self) -> str:
@@ -183,6 +204,17 @@ class Aws:
     @property
     def partition(self) -> str:
         return self.session.get_partition_for_region(self.region)
+
+    @property
+    def dns_suffix(self) -> str:
+        """The partition's domain: amazonaws.com, amazonaws.com.cn in China, and so on."""
+        return str(_endpoints().get_partition_dns_suffix(self.partition))
+
+
+@functools.cache
+def _endpoints() -> EndpointResolver:
+    """botocore's partition data (endpoints.json): which domain each partition's endpoints live under."""
+    return EndpointResolver(create_loader().load_data("endpoints"))
 
 
 def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from generator import constants as c
 from scripts.common import Aws, BadInput, CommandError, NotFound, is_not_found, paginate, progress, retry_on
 from scripts.iam_roles import role_arn
-from scripts.templates import read_template, template_hash, template_path
+from scripts.templates import RENDER_FIX, read_template, template_hash, template_path
 
 PORTFOLIO_NAME = "SageMaker MLOps templates (third-party Git)"
 PRODUCT_NAME = (
@@ -288,8 +288,9 @@ def ensure_object(s3: Any, bucket: str, key: str, data: bytes, *, dry_run: bool 
     return "uploaded" if stored is None else "repaired (SHA-256 differed)"
 
 
-def template_url(bucket: str, region: str, key: str) -> str:
-    return f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
+def template_url(bucket: str, region: str, key: str, dns_suffix: str = "amazonaws.com") -> str:
+    """The object's virtual-hosted URL in its partition's domain (amazonaws.com.cn in China)."""
+    return f"https://{bucket}.s3.{region}.{dns_suffix}/{key}"
 
 
 # --- Service Catalog ----------------------------------------------------------------------------------------
@@ -515,7 +516,7 @@ def check_asset_keys(body: bytes, uploaded: set[str]) -> None:
         raise CommandError(
             f"the template names seed zips that are not the current seed code: {', '.join(stale)}",
             field="--template-file",
-            fix="re-render the templates (`make templates`), or pass --render to render the variant now",
+            fix=f"{RENDER_FIX}, or pass --render to render the variant now",
         )
 
 
@@ -581,7 +582,7 @@ def register(
     digest = template_hash(body)
     bucket = asset_bucket_name(aws.account, aws.region)
     key = f"templates/{path.stem}-{digest}.yaml"
-    url = template_url(bucket, aws.region, key)
+    url = template_url(bucket, aws.region, key, aws.dns_suffix)
     result.template_url, result.template_hash = url, digest
     done = after_step or (lambda step: None)
     dry = options.dry_run

@@ -13,7 +13,14 @@ from generator import constants as c
 from scripts.common import BadInput, NotFound
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES_DIR = ROOT / "templates"
+# An installed wheel ships the rendered templates and the README here (setup.py); a checkout has its own.
+SHIPPED = Path(__file__).resolve().parent / "shipped"
+CHECKOUT = (ROOT / "templates").is_dir()
+TEMPLATES_DIR = ROOT / "templates" if CHECKOUT else SHIPPED / "templates"
+README = ROOT / "README.md" if CHECKOUT else SHIPPED / "README.md"
+RENDER_FIX = "run `make templates` to render the variants"
+if not CHECKOUT:
+    RENDER_FIX = "reinstall sagemaker-git-mlops from its wheel"
 VARIANTS = c.FORMS
 ROLE_FAMILIES = c.ROLE_FAMILIES
 
@@ -54,7 +61,7 @@ def read_template(path: Path) -> tuple[bytes, dict[str, Any]]:
         raise NotFound(
             f"template file {path} does not exist",
             field="--template-file",
-            fix="run `make templates` to render the variants, or pass --template-file PATH",
+            fix=f"{RENDER_FIX}, or pass --template-file PATH",
         )
     body = path.read_bytes()
     return body, parse_template(body)

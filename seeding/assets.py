@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED_ROOT = ROOT / "seedcode"
 BOOTSTRAP_DIR = Path(__file__).resolve().parent / "bootstrap"
 MANIFEST = Path(__file__).resolve().parent / "asset-files.txt"
+# An installed wheel has no seed sources: setup.py builds the zips into this folder, under their keys.
+SHIPPED = Path(__file__).resolve().parent / "shipped"
 
 # Names of the assets, in the order they are uploaded.
 MODELBUILD = "modelbuild"
@@ -145,13 +147,42 @@ def build_asset(name: str, folder: Path, prefix: str, names: list[str] | None = 
     return Asset(name=name, key=f"{prefix}/{name}-{digest}.zip", data=data)
 
 
-def build_assets(root: Path = ROOT) -> dict[str, Asset]:
-    """Every asset the template refers to, keyed by name, built from the files the manifest lists."""
+def build_assets(root: Path = ROOT, shipped: Path = SHIPPED) -> dict[str, Asset]:
+    """Every asset the template refers to, keyed by name, built from the files the manifest lists.
+
+    Without the asset folders (an installed wheel) the zips the wheel ships are used; with neither, this
+    refuses rather than build empty zips that `register` would publish as seed code.
+    """
+    missing = [folder for folder, _ in FOLDERS.values() if not (root / folder).is_dir()]
+    if missing:
+        return shipped_assets(shipped, missing)
     files = read_manifest(root)
     return {
         name: build_asset(name, root / folder, prefix, files[name])
         for name, (folder, prefix) in FOLDERS.items()
     }
+
+
+def shipped_assets(shipped: Path, missing: list[str]) -> dict[str, Asset]:
+    """The zips a wheel ships, each checked against the hash its key names."""
+    found: dict[str, Asset] = {}
+    for name, (_, prefix) in FOLDERS.items():
+        zips = sorted((shipped / prefix).glob(f"{name}-*.zip"))
+        if len(zips) != 1:
+            raise AssetError(
+                f"the seed sources ({', '.join(missing)}) are missing and {shipped / prefix} holds "
+                f"{len(zips)} {name} zip(s) instead of one; reinstall sagemaker-git-mlops from its wheel, "
+                "or run from a checkout that has seedcode/ and seeding/bootstrap/"
+            )
+        data = zips[0].read_bytes()
+        asset = Asset(name=name, key=f"{prefix}/{zips[0].name}", data=data)
+        if zips[0].name != f"{name}-{asset.sha256[:16]}.zip":
+            raise AssetError(
+                f"{zips[0]} does not hash to the name it carries (sha256 {asset.sha256}); "
+                "reinstall sagemaker-git-mlops from its wheel"
+            )
+        found[name] = asset
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,9 +19,8 @@ from markupsafe import Markup, escape
 
 from scripts import project_plan, projects
 from scripts.preview import architecture, form
-from scripts.templates import ROOT, VARIANTS, read_template, template_path
+from scripts.templates import README, VARIANTS, read_template, template_path
 
-README = ROOT / "README.md"
 _STEP_ROW = re.compile(r"^\| *([0-9–-]+) *\| *([^|]+?) *\| *(.+?) *\| *(.+?) *\|$")
 
 

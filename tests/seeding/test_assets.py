@@ -185,3 +185,27 @@ def test_deploy_seed_sample_rows_match_the_build_seeds_preprocessing(tmp_path: P
         got = [float(v) for v in ours.split(",")]
         assert len(got) == len(expected), f"row {number}: {len(got)} columns, preprocess.py: {len(expected)}"
         assert got == pytest.approx(expected, rel=1e-5, abs=1e-5), f"row {number} differs from preprocess.py"
+
+
+def test_without_the_seed_sources_the_shipped_zips_are_used_byte_for_byte(tmp_path: Path) -> None:
+    """An installed wheel has no seedcode/: it uses the zips setup.py built, the ones the templates pin."""
+    built = assets.build_assets()
+    for asset in built.values():
+        (tmp_path / "shipped" / asset.key).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "shipped" / asset.key).write_bytes(asset.data)
+    shipped = assets.build_assets(root=tmp_path / "site-packages", shipped=tmp_path / "shipped")
+    assert shipped == built
+
+
+def test_without_sources_or_shipped_zips_nothing_is_built(tmp_path: Path) -> None:
+    """Empty seed zips would be published by `register` as every project's seed code."""
+    with pytest.raises(assets.AssetError, match="seed sources .*missing.*reinstall"):
+        assets.build_assets(root=tmp_path, shipped=tmp_path / "shipped")
+
+
+def test_a_shipped_zip_that_does_not_hash_to_its_name_is_refused(tmp_path: Path) -> None:
+    for asset in assets.build_assets().values():
+        (tmp_path / asset.key).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / asset.key).write_bytes(asset.data + (b"x" if asset.name == "modeldeploy" else b""))
+    with pytest.raises(assets.AssetError, match="modeldeploy-.*does not hash to the name"):
+        assets.build_assets(root=tmp_path / "nothing", shipped=tmp_path)
