@@ -20,20 +20,10 @@ DENIED = (
 
 
 @pytest.fixture
-def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    for name in (
-        "AWS_PROFILE",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_ENDPOINT_URL",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_REGION", "eu-west-1")
-    return monkeypatch
+def isolated(clean_env: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No AWS setting from the machine, in eu-west-1."""
+    clean_env.setenv("AWS_REGION", "eu-west-1")
+    return clean_env
 
 
 def stubbed_sm_mlops(
