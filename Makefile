@@ -25,7 +25,7 @@ $(STAMP): requirements/dev.txt setup.cfg pyproject.toml
 	  echo "Fix: install Python 3.11 and run make PYTHON=python3.11 $(or $(MAKECMDGOALS),venv)" >&2; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements/dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
@@ -87,10 +87,13 @@ dist: $(STAMP) ## Build the sdist and, from it, the wheel into dist/ (templates 
 	cd build/sdist/* && $(abspath $(PY)) $(PEP517) build_wheel $(abspath dist)
 	@ls -l dist
 
-lock: ## Re-resolve requirements/dev.in into requirements/dev.txt
+lock: ## Re-resolve requirements/dev.in into requirements/dev.txt, every pin with its hashes (needs PyPI)
 	rm -rf build/lockenv && $(PYTHON) -m venv build/lockenv
-	build/lockenv/bin/pip install --quiet -r requirements/dev.in
-	{ sed -n '1,2p' requirements/dev.txt; build/lockenv/bin/pip freeze; } > requirements/dev.txt.new && mv requirements/dev.txt.new requirements/dev.txt
+	build/lockenv/bin/pip install --quiet pip-tools
+	{ sed -n '1,2p' requirements/dev.txt; build/lockenv/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
+	  --no-header --no-annotate --strip-extras --output-file - requirements/dev.in \
+	  | grep -v -e '^--extra-index-url' -e '^--index-url' -e '^--find-links'; } > requirements/dev.txt.new
+	mv requirements/dev.txt.new requirements/dev.txt
 
 clean: ## Remove the virtual environments and build output
 	rm -rf $(VENV) $(CHECKOV_VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -70,3 +70,17 @@ def test_the_standin_extra_covers_its_imports_and_what_its_builds_and_jobs_run()
     buildspecs = [*ROOT.glob("seedcode/*/*buildspec.yml"), ROOT / "seeding/bootstrap/buildspec.yml"]
     if any(re.search(r"(^|[\s'!])aws ", spec.read_text(), re.MULTILINE) for spec in buildspecs):
         assert "awscli" in extra
+
+
+def test_the_lock_pins_every_package_with_its_hashes() -> None:
+    """requirements/dev.txt is what `pip install --require-hashes` accepts: exact pins, each with hashes,
+    and no index of this machine written into it."""
+    text = (ROOT / "requirements" / "dev.txt").read_text()
+    entries = [e for e in text.replace("\\\n", " ").splitlines() if e.strip() and not e.startswith("#")]
+    assert len(entries) > 100, "the lock lost its pins"
+    for entry in entries:
+        requirement, *options = entry.split()
+        assert "==" in requirement, f"{requirement} is not pinned exactly"
+        assert any(o.startswith("--hash=sha256:") for o in options), f"{requirement} has no hash"
+    assert "--index-url" not in text and "--find-links" not in text
+    assert "--require-hashes -r requirements/dev.txt" in (ROOT / "Makefile").read_text()
