@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 JOB_LOG_GROUP = {"Processing": "/aws/sagemaker/ProcessingJobs", "Training": "/aws/sagemaker/TrainingJobs"}
+EVENTS_PER_PUT = 5000  # a batch PutLogEvents takes (AWS's limit is 10,000 events)
 TRIAL_COMPONENT_SUFFIX = {"Processing": "-aws-processing-job", "Training": "-aws-training-job"}
 
 
@@ -30,9 +31,11 @@ def log_stream(account_id: str, region: str, group: str, stream: str, lines: lis
         logs.create_log_group(group, {})
     if stream not in logs.groups[group].streams:
         logs.create_log_stream(group, stream)
-    if lines:
-        stamp = int(time.time() * 1000)
-        logs.put_log_events(group, stream, [{"timestamp": stamp, "message": line} for line in lines])
+    stamp = int(time.time() * 1000)
+    lines = lines or []
+    for start in range(0, len(lines), EVENTS_PER_PUT):
+        events = [{"timestamp": stamp, "message": line} for line in lines[start : start + EVENTS_PER_PUT]]
+        logs.put_log_events(group, stream, events)
 
 
 def execution_started(account_id: str, region: str, pipeline: str, execution_id: str) -> None:

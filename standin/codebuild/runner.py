@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from standin import footprints
 from standin.codebuild.builds import BuildResult, Phase, now, stamp
 from standin.codebuild.buildspec import PHASES, BuildspecError, collect_artifacts, parse_buildspec
 from standin.codebuild.environments import VenvCache, build_environment, declared_names, requirements_hash
@@ -128,18 +129,9 @@ class BuildRunner:
     def _publish_log(self, build: BuildResult) -> None:
         """Copy the log to (moto's) CloudWatch Logs, group ``/aws/codebuild/<project>``, as AWS does."""
         try:
-            from moto.backends import get_backend
-
-            logs = get_backend("logs")[self.account_id][build.region]
-            group, stream = f"/aws/codebuild/{build.project_name}", build.build_id.split(":", 1)[1]
-            if group not in logs.groups:
-                logs.create_log_group(group, {})
-            logs.create_log_stream(group, stream)
-            millis = int(time.time() * 1000)
             lines = [line for line in build.log_text.splitlines() if line.strip()]
-            for start in range(0, len(lines), 5000):
-                events = [{"timestamp": millis, "message": line} for line in lines[start : start + 5000]]
-                logs.put_log_events(group, stream, events)
+            group, stream = f"/aws/codebuild/{build.project_name}", build.build_id.split(":", 1)[1]
+            footprints.log_stream(self.account_id, build.region, group, stream, lines)
         except Exception as error:  # noqa: BLE001 - the local log file stays the record
             self._log(
                 build, f"[Container] {stamp()} (stand-in: log not copied to CloudWatch Logs: {error})\n"
