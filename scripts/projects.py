@@ -305,9 +305,14 @@ def follow(aws: Aws, name: str, done: str, failed: str, *, waiter: Waiter | None
     return (waiter or Waiter(f"project {name} to reach {done}")).until(check)
 
 
+def held_parameters(details: dict[str, Any]) -> dict[str, str]:
+    """The parameters a project was provisioned with (its ServiceCatalogProvisioningDetails)."""
+    return {p["Key"]: p["Value"] for p in details.get("ProvisioningParameters", [])}
+
+
 def _check_same_request(existing: dict[str, Any], product_id: str, values: dict[str, str]) -> None:
     details = existing.get("ServiceCatalogProvisioningDetails", {})
-    held = {p["Key"]: p["Value"] for p in details.get("ProvisioningParameters", [])}
+    held = held_parameters(details)
     name = existing["ProjectName"]
     changed = sorted(k for k in set(held) | set(values) if held.get(k) != values.get(k))
     if details.get("ProductId") != product_id:
@@ -397,7 +402,7 @@ def update_project(
             return result(project["ProjectStatus"])
         return result("unchanged")
     template = artifact_template(aws, product_id, newest)
-    values = {p["Key"]: p["Value"] for p in details.get("ProvisioningParameters", [])}
+    values = held_parameters(details)
     values = {k: v for k, v in values.items() if k in template.get("Parameters", {})}
     values.update(explicit)
     validate(template, name, values)
