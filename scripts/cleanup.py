@@ -78,8 +78,8 @@ def _project_status(sagemaker: Any, name: str) -> str | None:
 # --- what exists, in the order it goes ------------------------------------------------------------------
 
 
-def _what_runs(aws: Aws, names: Names) -> list[Row]:
-    events, codepipeline, sagemaker = (aws.client(s) for s in ("events", "codepipeline", "sagemaker"))
+def _what_runs(aws: Aws, names: Names, executions: list[dict[str, Any]]) -> list[Row]:
+    events, codepipeline = aws.client("events"), aws.client("codepipeline")
     rows = []
     rule = _quiet_missing(lambda: events.describe_rule(Name=names.deploy_rule))
     if rule and rule.get("State") == "ENABLED":
@@ -98,7 +98,7 @@ def _what_runs(aws: Aws, names: Names) -> list[Row]:
         for run in runs:
             if run.get("status") == "InProgress":
                 rows.append(_row("pipeline execution", f"{pipeline}/{run['pipelineExecutionId']}", "stop"))
-    for execution in _sagemaker_executions(sagemaker, names):
+    for execution in executions:
         if execution.get("PipelineExecutionStatus") in RUNNING_SAGEMAKER:
             rows.append(_row("sagemaker pipeline execution", execution["PipelineExecutionArn"], "stop"))
     return rows
@@ -123,7 +123,7 @@ def _log_groups(logs: Any, prefix: str) -> list[str]:
     return [g["logGroupName"] for g in groups]
 
 
-def _endpoint_log_groups(aws: Aws, names: Names) -> list[Row]:
+def _endpoint_log_groups(aws: Aws, names: Names, stacks: set[str]) -> list[Row]:
     """An endpoint's log group, while its deploy stack is the project's or no endpoint of that name lives."""
     sagemaker, logs = aws.client("sagemaker"), aws.client("logs")
     rows = []
@@ -131,18 +131,18 @@ def _endpoint_log_groups(aws: Aws, names: Names) -> list[Row]:
         endpoint = names.endpoint(stage)
         group = f"/aws/sagemaker/Endpoints/{endpoint}"
         if group in _log_groups(logs, group) and (
-            _stack_exists(aws.client("cloudformation"), names.deploy_stack(stage))
+            stage in stacks
             or _quiet_missing(partial(sagemaker.describe_endpoint, EndpointName=endpoint)) is None
         ):
             rows.append(_row("log group", group))
     return rows
 
 
-def _job_log_streams(aws: Aws, names: Names) -> list[Row]:
+def _job_log_streams(aws: Aws, names: Names, executions: list[dict[str, Any]]) -> list[Row]:
     """The log streams of the jobs the project's pipeline ran, in the account's shared job log groups."""
     sagemaker, logs = aws.client("sagemaker"), aws.client("logs")
     rows = []
-    for execution in _sagemaker_executions(sagemaker, names):
+    for execution in executions:
         steps = paginate(
             sagemaker,
             "list_pipeline_execution_steps",
@@ -200,18 +200,16 @@ def _access_logs(aws: Aws, names: Names) -> list[Row]:
 def plan_delete(aws: Aws, names: Names) -> list[Row]:
     """What exists of the project, in deletion order (each row: kind, name, action)."""
     cfn, sagemaker, s3, logs = (aws.client(s) for s in ("cloudformation", "sagemaker", "s3", "logs"))
-    rows = _what_runs(aws, names)
-    rows += [
-        _row("deploy stack", names.deploy_stack(s))
-        for s in STAGES
-        if _stack_exists(cfn, names.deploy_stack(s))
-    ]
-    rows += _endpoint_log_groups(aws, names)
+    executions = _sagemaker_executions(sagemaker, names)
+    stacks = {stage for stage in STAGES if _stack_exists(cfn, names.deploy_stack(stage))}
+    rows = _what_runs(aws, names, executions)
+    rows += [_row("deploy stack", names.deploy_stack(stage)) for stage in STAGES if stage in stacks]
+    rows += _endpoint_log_groups(aws, names, stacks)
     if _project_status(sagemaker, names.name):
         rows.append(_row("project", names.name))
     for prefix in names.log_group_prefixes:
         rows += [_row("log group", group) for group in _log_groups(logs, prefix)]
-    rows += _job_log_streams(aws, names)
+    rows += _job_log_streams(aws, names, executions)
     rows += _experiment(sagemaker, names)
     if _quiet_missing(lambda: sagemaker.describe_pipeline(PipelineName=names.sagemaker_pipeline)):
         rows.append(_row("sagemaker pipeline", names.sagemaker_pipeline))
