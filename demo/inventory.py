@@ -6,6 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
+from scripts.cleanup import JOB_LOG_GROUPS, STAGES
+from scripts.projects import Names
+from scripts.servicecatalog import asset_bucket_name
+
 
 def _names(call: Callable[[], list[str]]) -> list[str]:
     try:
@@ -21,7 +25,7 @@ def inventory(
 
     ``client(service)`` gives a boto3 client (a stand-in's `client`, or `sm-mlops`' `Aws.client`); ``stacks``
     are stack names of the project that carry neither (its Service Catalog stack)."""
-    c = client
+    c, names = client, Names(name, project_id)
     live = ("CREATE_", "UPDATE_", "ROLLBACK_", "DELETE_IN_PROGRESS", "DELETE_FAILED", "IMPORT_")
 
     def stacks_now() -> list[str]:
@@ -58,7 +62,7 @@ def inventory(
 
     def log_groups() -> list[str]:
         groups = c("logs").describe_log_groups()["logGroups"]
-        endpoints = tuple(f"/aws/sagemaker/Endpoints/{name}-{stage}" for stage in ("staging", "prod"))
+        endpoints = tuple(f"/aws/sagemaker/Endpoints/{names.endpoint(stage)}" for stage in STAGES)
         return [
             g["logGroupName"]
             for g in groups
@@ -67,7 +71,7 @@ def inventory(
 
     def job_streams() -> list[str]:  # the walkthrough's stand-in runs no other project's jobs
         streams = []
-        for group in ("/aws/sagemaker/ProcessingJobs", "/aws/sagemaker/TrainingJobs"):
+        for group in JOB_LOG_GROUPS.values():
             try:
                 listed = c("logs").describe_log_streams(logGroupName=group)["logStreams"]
             except c("logs").exceptions.ResourceNotFoundException:
@@ -76,15 +80,15 @@ def inventory(
         return streams
 
     def trials() -> list[str]:  # the SageMaker pipeline's executions', in its Experiment
-        experiment = f"sagemaker-{name}-{project_id}"
+        experiment = names.experiment
         return [
             t["TrialName"] for t in c("sagemaker").list_trials(ExperimentName=experiment)["TrialSummaries"]
         ]
 
     def access_logs() -> list[str]:
         account, region = c("sts").get_caller_identity()["Account"], c("s3").meta.region_name
-        bucket = f"sagemaker-mlops-assets-{account}-{region}"
-        listed = c("s3").list_object_versions(Bucket=bucket, Prefix=f"access-logs/{project_id}/")
+        bucket = asset_bucket_name(account, region)
+        listed = c("s3").list_object_versions(Bucket=bucket, Prefix=names.access_log_prefix)
         return [v["Key"] for v in listed.get("Versions", []) + listed.get("DeleteMarkers", [])]
 
     def carrying_id(call: Callable[[], list[Any]], field: str | None = None) -> list[str]:
