@@ -220,6 +220,15 @@ def _endpoints() -> EndpointResolver:
 def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:
     """Every item under `key` across the pages of `operation`."""
     items: list[Any] = []
-    for page in client.get_paginator(operation).paginate(**kwargs):
+    if client.can_paginate(operation):
+        for page in client.get_paginator(operation).paginate(**kwargs):
+            items.extend(page.get(key, []))
+        return items
+    # botocore has no paginator for a few list calls (CodeConnections' ListConnections): follow NextToken.
+    call = getattr(client, operation)
+    while True:
+        page = call(**kwargs)
         items.extend(page.get(key, []))
-    return items
+        if not page.get("NextToken"):
+            return items
+        kwargs["NextToken"] = page["NextToken"]

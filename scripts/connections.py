@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from scripts.common import Aws, BadInput, CommandError, NotFound, is_not_found
+from scripts.common import Aws, BadInput, CommandError, NotFound, is_not_found, paginate
 
 SAGEMAKER_TAG = {"Key": "sagemaker", "Value": "true"}
 PROVIDERS = ("GitHub", "GitHubEnterpriseServer", "GitLab", "GitLabSelfManaged", "Bitbucket")
@@ -32,13 +32,7 @@ def service_of(arn: str) -> str:
 
 def _all_connections(client: Any, provider: str | None) -> list[dict[str, Any]]:
     kwargs: dict[str, Any] = {"ProviderTypeFilter": provider} if provider else {}
-    found: list[dict[str, Any]] = []
-    while True:
-        page = client.list_connections(**kwargs)
-        found.extend(page.get("Connections", []))
-        if not page.get("NextToken"):
-            return found
-        kwargs["NextToken"] = page["NextToken"]
+    return paginate(client, "list_connections", "Connections", **kwargs)
 
 
 def ensure_connection(

@@ -251,3 +251,19 @@ def test_the_cli_asks_on_a_terminal_and_refuses_without_one_unless_yes(
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     assert cli.main(["project", "delete", "live", "--yes"]) == 0
     assert cleanup.plan_delete(aws, live) == []
+
+
+def test_connections_are_found_past_the_first_page(aws: Aws) -> None:
+    """botocore has no paginator for ListConnections: `connection create` still finds one on a later page
+    instead of making a second connection of the same name."""
+    from scripts.common import paginate
+    from scripts.connections import ensure_connection
+
+    client = aws.client("codestar-connections")
+    for index in range(3):
+        client.create_connection(ProviderType="GitHub", ConnectionName=f"paged-{index}")
+    listed = paginate(client, "list_connections", "Connections", MaxResults=1)
+    assert {c["ConnectionName"] for c in listed} >= {"paged-0", "paged-1", "paged-2"}
+    before = len(listed)
+    ensure_connection(aws, "paged-2")
+    assert len(paginate(client, "list_connections", "Connections")) == before
