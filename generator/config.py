@@ -52,15 +52,7 @@ class TemplateConfig:
                     f"role_arns[{kind!r}]: {arn!r} is not an IAM role ARN; "
                     "give arn:<partition>:iam::<account>:role/<name>"
                 )
-        needs_own = [
-            name
-            for name, used in (
-                ("role_arns", bool(self.role_arns)),
-                ("bucket_versioning", self.bucket_versioning),
-                ("kms_key_arn", self.kms_key_arn is not None),
-            )
-            if used
-        ]
+        needs_own = [field for field, _ in self.own_role_options()]
         if needs_own and not self.own_launch_role:
             raise ConfigError(
                 f"{', '.join(needs_own)}: needs own_launch_role=True; Studio's default launch role cannot "
@@ -74,6 +66,15 @@ class TemplateConfig:
                 "<account>:key/<id>"
             )
         object.__setattr__(self, "role_arns", MappingProxyType(dict(self.role_arns)))
+
+    def own_role_options(self) -> list[tuple[str, str]]:
+        """The options in use that Studio's default launch role cannot provision: (field, what it is)."""
+        options = (
+            ("role_arns", "explicit role ARNs", bool(self.role_arns)),
+            ("bucket_versioning", "bucket versioning", self.bucket_versioning),
+            ("kms_key_arn", "a KMS key", self.kms_key_arn is not None),
+        )
+        return [(name, what) for name, what, used in options if used]
 
 
 # The variants `python -m generator render` writes (docs/DESIGN.md "Template variants").

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from troposphere import Ref, Sub, Template, events
 from troposphere import codepipeline as cp
 from troposphere.s3 import Bucket
@@ -53,38 +55,41 @@ def add_deploy_pipeline(
     template: Template, config: TemplateConfig, inputs: Inputs, bucket: Bucket
 ) -> cp.Pipeline:
     """Add the deploy build and test projects, the deploy pipeline and the rule that starts it on approval."""
-    build_variables = project_env(inputs) + [
+
+    def add_project(logical_id: str, name: str, buildspec: str, variables: list, description: str) -> Any:
+        project = pipeline_project(
+            logical_id,
+            name,
+            buildspec,
+            project_env(inputs) + variables,
+            config,
+            Description=description,
+            TimeoutInMinutes=30,
+        )
+        return template.add_resource(project)
+
+    staging_config = env("EXPORT_TEMPLATE_STAGING_CONFIG", c.EXPORT_TEMPLATE_STAGING_CONFIG)
+    build_variables = [
         env("ARTIFACT_BUCKET", Ref(bucket)),
         env("MODEL_EXECUTION_ROLE_ARN", role_arn(config.role_family, "Execution", config.role_arns)),
         env("SOURCE_MODEL_PACKAGE_GROUP_NAME", Sub(c.MODEL_PACKAGE_GROUP_NAME)),
         env("EXPORT_TEMPLATE_NAME", c.EXPORT_TEMPLATE_NAME),
-        env("EXPORT_TEMPLATE_STAGING_CONFIG", c.EXPORT_TEMPLATE_STAGING_CONFIG),
+        staging_config,
         env("EXPORT_TEMPLATE_PROD_CONFIG", c.EXPORT_TEMPLATE_PROD_CONFIG),
     ]
-    build_project = template.add_resource(
-        pipeline_project(
-            c.DEPLOY_BUILD_PROJECT,
-            c.DEPLOY_BUILD_PROJECT_NAME,
-            "buildspec.yml",
-            build_variables,
-            config,
-            Description="Builds the CloudFormation templates and configurations that deploy the model",
-            TimeoutInMinutes=30,
-        )
+    build_project = add_project(
+        c.DEPLOY_BUILD_PROJECT,
+        c.DEPLOY_BUILD_PROJECT_NAME,
+        "buildspec.yml",
+        build_variables,
+        "Builds the CloudFormation templates and configurations that deploy the model",
     )
-    test_variables = project_env(inputs) + [
-        env("EXPORT_TEMPLATE_STAGING_CONFIG", c.EXPORT_TEMPLATE_STAGING_CONFIG),
-    ]
-    test_project = template.add_resource(
-        pipeline_project(
-            c.DEPLOY_TEST_PROJECT,
-            c.DEPLOY_TEST_PROJECT_NAME,
-            "test/buildspec.yml",
-            test_variables,
-            config,
-            Description="Tests the staging endpoint",
-            TimeoutInMinutes=30,
-        )
+    test_project = add_project(
+        c.DEPLOY_TEST_PROJECT,
+        c.DEPLOY_TEST_PROJECT_NAME,
+        "test/buildspec.yml",
+        [staging_config],
+        "Tests the staging endpoint",
     )
     repo = inputs.repos[c.MODELDEPLOY]
     source = source_action(c.MODELDEPLOY_SOURCE_ACTION, repo, c.SOURCE_ARTIFACT)

@@ -20,15 +20,7 @@ def description(config: TemplateConfig) -> str:
         text += ", explicit role ARNs"
     text += ")."
     if config.own_launch_role:
-        options = [
-            name
-            for name, used in (
-                ("explicit role ARNs", bool(config.role_arns)),
-                ("bucket versioning", config.bucket_versioning),
-                ("a KMS key", config.kms_key_arn is not None),
-            )
-            if used
-        ]
+        options = [what for _, what in config.own_role_options()]
         text += (
             f" Uses {', '.join(options) or 'options'} that Studio's default launch role cannot provision: "
             "launch it only with a launch role of your own that may pass these roles and use these features."
