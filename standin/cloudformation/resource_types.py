@@ -307,23 +307,15 @@ class SageMakerModelPackageGroup(_StandInType, CloudFormationModel):
         backend_of("sagemaker", account_id, region_name).model_package_groups.pop(self.name, None)
 
 
-class S3BucketPolicy(CloudFormationModel):
-    """``AWS::S3::BucketPolicy`` on a bucket of moto's S3 (stored, not enforced, as moto does)."""
+class S3BucketPolicy(_StandInType, CloudFormationModel):
+    """``AWS::S3::BucketPolicy`` on a bucket of moto's S3 (stored, not enforced, as moto does). Ref: its
+    logical name; no GetAtt."""
+
+    TYPE, NAME_PROPERTY = "AWS::S3::BucketPolicy", ""
 
     def __init__(self, account_id: str, bucket: str, physical_id: str) -> None:
-        self.account_id, self.bucket, self._physical_id = account_id, bucket, physical_id
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::S3::BucketPolicy"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self._physical_id
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
+        super().__init__(account_id, "", physical_id)
+        self.bucket = bucket
 
     @classmethod
     def create_from_cloudformation_json(

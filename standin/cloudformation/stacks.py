@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from moto.cloudformation import parsing
@@ -23,7 +23,6 @@ from moto.cloudformation.utils import generate_stack_id
 # moto_fixes imports this package (the custom resource, the dependency order) to correct moto with it; the
 # engine uses moto_fixes only when a stack runs, so the import order between the two never matters.
 from standin import moto_fixes
-from standin.cloudformation import custom_resources
 from standin.cloudformation.dependencies import creation_order, dependencies, moto_state, run_when_ready
 from standin.dispatch import AwsError
 
@@ -230,6 +229,25 @@ def _delete_resources(stack: Stack) -> bool:
     return ok
 
 
+def _stack_named(backend: Any, name_or_id: str) -> Any | None:
+    """The live stack of that id or name, as CloudFormation's calls accept either."""
+    return backend.stacks.get(name_or_id) or next(
+        (s for s in backend.stacks.values() if s.name == name_or_id), None
+    )
+
+
+def _in_background(
+    stack: Any, operation: str, work: Callable[[], None], env: Mapping[str, str] | None
+) -> None:
+    """Run `work` as the stack's worker thread (a later operation on the stack waits for it). ``env`` is the
+    stand-in's ``.env``, kept on the stack for the code it runs (the custom resources' functions)."""
+    if env:
+        stack.standin_env = dict(env)
+    thread = threading.Thread(target=work, name=f"{operation}-{stack.name}", daemon=True)
+    stack.standin_thread = thread
+    thread.start()
+
+
 def create_stack_async(
     account_id: str,
     region: str,
@@ -250,14 +268,7 @@ def create_stack_async(
     stack = _prepare_stack(
         account_id, region, stack_name, template_body, parameters or {}, tags, role_arn, notification_arns
     )
-    if env:
-        stack.standin_env = dict(env)  # type: ignore[attr-defined]
-        custom_resources.DEFAULT_ENV.update(env)
-    thread = threading.Thread(
-        target=_create_resources, args=(stack, disable_rollback), name=f"stack-{stack_name}", daemon=True
-    )
-    stack.standin_thread = thread  # type: ignore[attr-defined]
-    thread.start()
+    _in_background(stack, "create", lambda: _create_resources(stack, disable_rollback), env)
     return stack.stack_id
 
 
@@ -267,13 +278,9 @@ def delete_stack_async(
     """Delete a stack's resources in a background thread (DELETE_IN_PROGRESS, then DELETE_COMPLETE and gone
     from ``describe_stacks`` by name, or DELETE_FAILED). A stack that does not exist: nothing, as on AWS."""
     backend = cloudformation_backends[account_id][region]
-    stack = backend.stacks.get(name_or_id) or next(
-        (s for s in backend.stacks.values() if s.name == name_or_id), None
-    )
+    stack = _stack_named(backend, name_or_id)
     if stack is None:
         return
-    if env:
-        stack.standin_env = dict(env)  # type: ignore[attr-defined]
     thread = getattr(stack, "standin_thread", None)
 
     def run() -> None:
@@ -296,9 +303,7 @@ def delete_stack_async(
         finally:
             moto_fixes.STACK_WORKER.stack_id = None
 
-    new_thread = threading.Thread(target=run, name=f"delete-{stack.name}", daemon=True)
-    stack.standin_thread = new_thread  # type: ignore[attr-defined]
-    new_thread.start()
+    _in_background(stack, "delete", run, env)
 
 
 def update_stack_async(
@@ -311,10 +316,7 @@ def update_stack_async(
     env: Mapping[str, str] | None = None,
 ) -> str:
     """Update a stack with moto's update logic (our types replace or update in place) in a thread."""
-    backend = cloudformation_backends[account_id][region]
-    stack = backend.stacks.get(name_or_id) or next(
-        (s for s in backend.stacks.values() if s.name == name_or_id), None
-    )
+    stack = _stack_named(cloudformation_backends[account_id][region], name_or_id)
     if stack is None:
         raise AwsError("ValidationError", f"Stack with id {name_or_id} does not exist")
     if stack.status.endswith("_IN_PROGRESS"):
@@ -325,8 +327,6 @@ def update_stack_async(
         raise AwsError(
             "ValidationError", f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated."
         )
-    if env:
-        stack.standin_env = dict(env)  # type: ignore[attr-defined]
     stack.status = "UPDATE_IN_PROGRESS"
 
     def run() -> None:
@@ -345,9 +345,7 @@ def update_stack_async(
         finally:
             moto_fixes.STACK_WORKER.stack_id = None
 
-    thread = threading.Thread(target=run, name=f"update-{stack.name}", daemon=True)
-    stack.standin_thread = thread  # type: ignore[attr-defined]
-    thread.start()
+    _in_background(stack, "update", run, env)
     return stack.stack_id
 
 
