@@ -68,7 +68,7 @@ HANDLER_MODULES = [
 ]
 
 _HANDLERS: dict[tuple[str, str], Handler] = {}
-_RESET_HOOKS: list[Callable[[], None]] = []
+_RESET_HOOKS: list[Callable[[Any], None]] = []
 _SERVICE_ALIASES = {"eventbridge": "events"}
 _botocore_session = botocore.session.get_session()
 _model_lock = threading.Lock()
@@ -85,8 +85,8 @@ def operation(service: str, name: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def on_reset(hook: Callable[[], None]) -> Callable[[], None]:
-    """Run ``hook`` whenever the stand-in's state is reset (for module-level state outside ``ctx.store``)."""
+def on_reset(hook: Callable[[Any], None]) -> Callable[[Any], None]:
+    """Run ``hook(standin)`` whenever that stand-in's state is reset (engine state outside ``ctx.store``)."""
     _RESET_HOOKS.append(hook)
     return hook
 
@@ -107,9 +107,19 @@ def load_handler_modules() -> list[str]:
     return loaded
 
 
-def run_reset_hooks() -> None:
+def run_reset_hooks(standin: Any) -> None:
     for hook in list(_RESET_HOOKS):
-        hook()
+        hook(standin)
+
+
+def present(**members: Any) -> dict[str, Any]:
+    """The members that have a value: AWS leaves an unset member out of a response rather than sending it
+    empty (None, "", [] and {} are left out; False and 0 are values)."""
+    return {
+        name: value
+        for name, value in members.items()
+        if value is not None and value != "" and value != [] and value != {}
+    }
 
 
 class AwsError(Exception):

@@ -31,6 +31,7 @@ ENDPOINTS_PREFIX = "/endpoints/"
 def install(standin: Any) -> None:
     """Bind the runtime to a started stand-in and mount the InvokeEndpoint app on its layer (idempotent)."""
     engines.bind(standin)
+    engines.install_runtime(standin)
     layer = standin.layer
     if any(prefix == ENDPOINTS_PREFIX for prefix, _, _ in layer.mounts):
         return

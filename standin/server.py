@@ -30,7 +30,7 @@ from urllib.request import urlopen
 import certifi
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from standin import dispatch
+from standin import dispatch, engines
 from standin.gitserver import GitServer
 from standin.proxy import CertificateAuthority, ProxyServer
 
@@ -141,7 +141,6 @@ class StandIn:
         from moto.moto_api._internal.models import moto_api_backend
 
         moto_api_backend.reset()
-        dispatch.run_reset_hooks()
         self.layer = dispatch.Layer(DomainDispatcherApplication(create_backend_app), self, self.account_id)
         self.git = GitServer(self.state_dir / "git", authorize=self._git_authorize, on_push=self._git_pushed)
         self.git.start()
@@ -156,6 +155,7 @@ class StandIn:
         self.proxy = ProxyServer(("127.0.0.1", self._server.server_port), authority, self._proxy_port).start()
         bundle = self.state_dir / "tls" / "bundle.pem"
         bundle.write_bytes(Path(certifi.where()).read_bytes() + b"\n" + authority.cert_path.read_bytes())
+        engines.bind(self)
         if self._runtime:
             from standin import runtime
 
@@ -164,6 +164,7 @@ class StandIn:
         return self
 
     def stop(self) -> None:
+        engines.release(self)
         if self._server is not None:
             self.proxy.stop()
             self._server.shutdown()
@@ -189,7 +190,7 @@ class StandIn:
 
         moto_api_backend.reset()
         self.layer.reset()
-        dispatch.run_reset_hooks()
+        dispatch.run_reset_hooks(self)
         for child in self.git.root.iterdir():
             if child.name != ".home":
                 shutil.rmtree(child, ignore_errors=True)

@@ -1,9 +1,9 @@
 """CloudFormation's custom resources (``AWS::CloudFormation::CustomResource``, ``Custom::*``).
 
 The ServiceToken's function runs in-process (``standin.awslambda``) with a CloudFormation event whose
-``ResponseURL`` is a loopback server of this module, which collects the answer; ``FAILED``, a crash or no
-answer fail the resource with the reason. ``standin.moto_fixes`` puts ``CustomResource`` in place of moto's
-own custom resource model (which would start Docker).
+``ResponseURL`` is a loopback server of the running stand-in, which collects the answer; ``FAILED``, a crash
+or no answer fail the resource with the reason. ``standin.moto_fixes`` puts ``CustomResource`` in place of
+moto's own custom resource model (which would start Docker).
 """
 
 from __future__ import annotations
@@ -18,27 +18,23 @@ from typing import Any
 from moto.cloudformation.models import cloudformation_backends
 from moto.core.common_models import CloudFormationModel
 
+from standin import engines
 from standin.awslambda import invoke as awslambda
 from standin.cloudformation.dependencies import lock_released
-from standin.dispatch import on_reset
+from standin.cloudformation.resource_types import _StandInType
 
 log = logging.getLogger(__name__)
 
 
-# The stand-in's environment (``StandIn.env``) for a stack that was given none, cleared on reset.
-DEFAULT_ENV: dict[str, str] = {}
-
-
 def _stack_env(account_id: str, region: str, stack_id: str) -> dict[str, str]:
-    """What the engine gave the stack (``standin_env``, the stand-in's ``.env``), else the default."""
+    """What the engine gave the stack (``standin_env``, the stand-in's ``.env``), else the running
+    stand-in's."""
     backend = cloudformation_backends[account_id][region]
     stack = backend.stacks.get(stack_id) or backend.deleted_stacks.get(stack_id)
-    return getattr(stack, "standin_env", None) or DEFAULT_ENV
-
-
-@on_reset
-def _forget_default_env() -> None:
-    DEFAULT_ENV.clear()
+    given = getattr(stack, "standin_env", None)
+    if given:
+        return dict(given)
+    return dict(engines.current().env) if engines.bound() else {}
 
 
 class _ResponseServer:
@@ -49,6 +45,13 @@ class _ResponseServer:
         self._events: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+
+    def close(self) -> None:
+        with self._lock:
+            server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
 
     def url(self, token: str) -> str:
         with self._lock:
@@ -91,7 +94,14 @@ class _ResponseServer:
             return self._responses.pop(token, None)
 
 
-RESPONSES = _ResponseServer()
+def _responses() -> _ResponseServer:
+    """The running stand-in's response server (started on its first custom resource, closed when it stops)."""
+    return engines.engine_state(engines.current(), "cfn_custom_resource_responses", _ResponseServer)
+
+
+@engines.stops_with("cfn_custom_resource_responses")
+def _close_responses(server: _ResponseServer) -> None:
+    server.close()  # the next custom resource starts another
 
 
 # How long to wait for a response PUT after the handler returned (a function may answer from a thread).
@@ -122,10 +132,11 @@ def invoke_custom_resource(
         )
     request_id = str(uuid.uuid4())
     token = uuid.uuid4().hex
+    responses = _responses()
     event: dict[str, Any] = {
         "RequestType": request_type,
         "ServiceToken": service_token,
-        "ResponseURL": RESPONSES.url(token),
+        "ResponseURL": responses.url(token),
         "StackId": stack_id,
         "RequestId": request_id,
         "LogicalResourceId": logical_id,
@@ -142,14 +153,14 @@ def invoke_custom_resource(
         try:
             awslambda.invoke(account_id, region, service_token, event, env)
         except Exception as error:  # the function's own failure, reported like CloudFormation
-            body = RESPONSES.take(token, 0)
+            body = responses.take(token, 0)
             if body is None:
                 raise CustomResourceFailed(
                     f"Custom resource function {service_token} failed without answering: "
                     f"{type(error).__name__}: {error} (RequestId: {request_id})"
                 ) from error
         else:
-            body = RESPONSES.take(token, RESPONSE_GRACE_SECONDS)
+            body = responses.take(token, RESPONSE_GRACE_SECONDS)
     if body is None:
         raise CustomResourceFailed(
             f"Custom resource function {service_token} returned without sending a response to ResponseURL "
@@ -177,9 +188,11 @@ def invoke_custom_resource(
     return response
 
 
-class CustomResource(CloudFormationModel):
+class CustomResource(_StandInType, CloudFormationModel):
     """``AWS::CloudFormation::CustomResource`` and ``Custom::*``: the ServiceToken's function, run in-process.
     Ref: the PhysicalResourceId it answered; GetAtt: keys of its ``Data``."""
+
+    TYPE, NAME_PROPERTY = "AWS::CloudFormation::CustomResource", ""
 
     def __init__(
         self,
@@ -192,28 +205,20 @@ class CustomResource(CloudFormationModel):
         properties: dict,
         data: dict,
     ) -> None:
-        self.account_id, self.region, self.stack_id = account_id, region, stack_id
-        self.logical_id, self.resource_type = logical_id, resource_type
-        self._physical_id, self.properties, self.data = physical_id, properties, data
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudFormation::CustomResource"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self._physical_id
+        super().__init__(account_id, region, physical_id)
+        self.stack_id, self.logical_id, self.resource_type = stack_id, logical_id, resource_type
+        self.properties, self.data = properties, data
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
-        return True
+        return True  # whatever the function answers in Data; get_cfn_attribute refuses the rest
 
     def get_cfn_attribute(self, attribute_name: str) -> Any:
         if attribute_name in self.data:
             return self.data[attribute_name]
         raise ValueError(
             f"CustomResource attribute error: Vendor response doesn't contain {attribute_name} key "
-            f"in object {self.stack_id}|{self.logical_id}|{self._physical_id}"
+            f"in object {self.stack_id}|{self.logical_id}|{self.name}"
         )
 
     def is_created(self) -> bool:
@@ -284,5 +289,5 @@ class CustomResource(CloudFormationModel):
             "Delete",
             self.properties,
             None,
-            self._physical_id,
+            self.name,
         )

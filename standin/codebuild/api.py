@@ -18,7 +18,7 @@ from moto.backends import get_backend
 from standin import engines
 from standin.codebuild.builds import BuildResult
 from standin.codebuild.runner import BuildRunner
-from standin.dispatch import AwsError, Context, on_reset, operation
+from standin.dispatch import AwsError, Context, operation
 from standin.ziputil import extract_zip
 
 # --- one runner per stand-in -------------------------------------------------------------------------------
@@ -41,10 +41,14 @@ def _new_runner(standin: Any) -> BuildRunner:
     )
 
 
-@on_reset
-def _forget_builds() -> None:
-    for runner in engines.engine_states("codebuild_runner"):
-        runner.clear()
+@engines.stops_with("codebuild_runner")
+def _stop_builds(runner: BuildRunner) -> None:
+    """The stand-in resets or stops: so do its running builds (their commands and whatever they started),
+    and their records go."""
+    for build_id, build in list(runner.builds.items()):
+        if not build.done.is_set():
+            runner.stop(build_id)
+    runner.clear()
 
 
 # --- the CodeBuild API -------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from standin.dispatch import present
+
 
 @dataclass
 class Phase:
@@ -24,11 +26,7 @@ class Phase:
         if self.end is not None:
             data["endTime"] = self.end
             data["durationInSeconds"] = int((self.end - self.start).total_seconds())
-        if self.status is not None:
-            data["phaseStatus"] = self.status
-        if self.contexts:
-            data["contexts"] = self.contexts
-        return data
+        return data | present(phaseStatus=self.status, contexts=self.contexts)
 
 
 @dataclass

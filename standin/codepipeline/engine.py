@@ -27,7 +27,6 @@ from standin.codepipeline.actions.cloudformation import cloudformation_action
 from standin.codepipeline.actions.codebuild import codebuild_action
 from standin.codepipeline.actions.source import source_action
 from standin.codepipeline.executions import ActionFailed, ActionRun, Execution, Superseded, now
-from standin.dispatch import on_reset
 from standin.ziputil import extract_zip, zip_folder
 
 log = logging.getLogger(__name__)
@@ -286,14 +285,13 @@ def runtime_for(standin: Any, account_id: str, region: str) -> PipelineRuntime:
 _RUNTIMES_LOCK = threading.Lock()
 
 
-@on_reset
-def forget() -> None:
-    """Drop every execution record (the stand-in's reset); running threads finish on their own."""
+@engines.stops_with("codepipeline")
+def forget(runtimes: dict[tuple[str, str], PipelineRuntime]) -> None:
+    """Stop a stand-in's executions, drop their records (its reset or stop); threads finish on their own."""
     with _RUNTIMES_LOCK:
-        for runtimes in engines.engine_states("codepipeline"):
-            for runtime in runtimes.values():
-                _stop_everything(runtime)
-            runtimes.clear()
+        for runtime in runtimes.values():
+            _stop_everything(runtime)
+        runtimes.clear()
 
 
 def _stop_everything(runtime: PipelineRuntime) -> None:
@@ -317,7 +315,7 @@ def start_pipeline(
 
 
 def on_pipeline_created(account_id: str, region: str, name: str) -> None:
-    if not engines.bound():
+    if not engines.runs_work():
         log.debug("pipeline %s created; no runtime installed, so no execution starts", name)
         return
     start_pipeline(account_id, region, name, "CreatePipeline", "stand-in")
@@ -326,7 +324,7 @@ def on_pipeline_created(account_id: str, region: str, name: str) -> None:
 def on_git_pushed(full_name: str, branch: str, sha: str) -> list[Execution]:
     """Start every pipeline whose source action watches `full_name`'s `branch` (one execution each)."""
     started: list[Execution] = []
-    if not engines.bound():
+    if not engines.runs_work():
         log.debug("push to %s %s; no runtime installed, so no execution starts", full_name, branch)
         return started
     standin = engines.current()

@@ -8,6 +8,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from standin.dispatch import present
+
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -56,15 +58,13 @@ class ActionRun:
             "actionExecutionId": self.action_execution_id,
             "status": self.status,
             "lastStatusChange": self.updated,
+            **present(
+                summary=self.summary,
+                externalExecutionId=self.external_id,
+                externalExecutionUrl=self.external_url,
+                errorDetails=self.error,
+            ),
         }
-        if self.summary:
-            out["summary"] = self.summary
-        if self.external_id:
-            out["externalExecutionId"] = self.external_id
-        if self.external_url:
-            out["externalExecutionUrl"] = self.external_url
-        if self.error:
-            out["errorDetails"] = self.error
         if self.token and self.status == "InProgress":
             out["token"] = self.token
         return out
@@ -136,14 +136,12 @@ class Execution:
 
     def _how_started(self) -> dict[str, Any]:
         """What GetPipelineExecution and ListPipelineExecutions both say of how the run started and ended."""
-        out: dict[str, Any] = {
+        return {
             "trigger": self.trigger,
             "executionMode": self.mode,
             "executionType": "STANDARD",
+            **present(statusSummary=self.summary),
         }
-        if self.summary:
-            out["statusSummary"] = self.summary
-        return out
 
     def summary_api(self) -> dict[str, Any]:
         return {

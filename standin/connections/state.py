@@ -12,7 +12,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from standin.dispatch import AwsError, Context, Layer
+from standin.dispatch import AwsError, Context, Layer, present
 
 SERVICES = ("codestar-connections", "codeconnections")
 STORE = "connections"
@@ -36,16 +36,14 @@ class Connection:
         return self.arn.rsplit("/", 1)[-1]
 
     def describe(self) -> dict:
-        out = {
+        return {
             "ConnectionName": self.name,
             "ConnectionArn": self.arn,
             "ProviderType": self.provider_type,
             "OwnerAccountId": self.account_id,
             "ConnectionStatus": self.status,
+            **present(HostArn=self.host_arn),
         }
-        if self.host_arn:
-            out["HostArn"] = self.host_arn
-        return out
 
 
 class ConnectionStore:

@@ -15,25 +15,30 @@ from typing import Any
 
 from moto.backends import get_backend
 
+from standin import engines
 from standin.codepipeline.engine import start_pipeline
 from standin.dispatch import on_reset
 
 log = logging.getLogger(__name__)
 
-_emitted: list[dict[str, Any]] = []
 _emitted_lock = threading.Lock()
 
 
-def emitted() -> list[dict[str, Any]]:
-    """Every event built since the last reset, oldest first (for tests and for a person debugging a rule)."""
+def _sent(standin: Any) -> list[dict[str, Any]]:
+    return engines.engine_state(standin, "events_sent", list)
+
+
+def emitted(standin: Any) -> list[dict[str, Any]]:
+    """Every event `standin` built since its last reset, oldest first (for tests and for a person debugging a
+    rule)."""
     with _emitted_lock:
-        return list(_emitted)
+        return list(_sent(standin))
 
 
 def deliver(account_id: str, region: str, event: dict[str, Any], bus_name: str = "default") -> list[str]:
     """Send `event` to the targets of every enabled rule whose pattern matches; returns those reached."""
     with _emitted_lock:
-        _emitted.append(event)
+        _sent(engines.current()).append(event)
     backend = get_backend("events")[account_id][region]
     # moto types events as its own TypedDict; ours carry the same keys (version, id, detail-type, ...).
     message: Any = event
@@ -67,6 +72,6 @@ def deliver(account_id: str, region: str, event: dict[str, Any], bus_name: str =
 
 
 @on_reset
-def _forget() -> None:
+def _forget(standin: Any) -> None:
     with _emitted_lock:
-        _emitted.clear()
+        _sent(standin).clear()

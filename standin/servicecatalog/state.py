@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from standin.dispatch import AwsError, Context
+from standin.dispatch import AwsError, Context, present
 
 SERVICE = "servicecatalog"
 
@@ -55,12 +55,9 @@ class Artifact:
         }
 
     def summary(self) -> dict:
-        return {
-            "Id": self.id,
-            "Name": self.name,
-            "Description": self.description,
-            "CreatedTime": self.created,
-        }
+        """What a product's own description lists of each version (DescribeProductAsAdmin and the like)."""
+        detail = self.detail()
+        return {key: detail[key] for key in ("Id", "Name", "Description", "CreatedTime")}
 
 
 @dataclass
@@ -143,7 +140,7 @@ class ProvisionedProduct:
     def detail(self) -> dict:
         last = self.records[-1]
         provisioning = [r for r in self.records if r.record_type != "TERMINATE_PROVISIONED_PRODUCT"]
-        out = {
+        return {
             "Name": self.name,
             "Arn": self.arn,
             "Type": "CFN_STACK",
@@ -156,12 +153,8 @@ class ProvisionedProduct:
             "LastProvisioningRecordId": provisioning[-1].id if provisioning else last.id,
             "ProductId": self.product_id,
             "ProvisioningArtifactId": self.artifact_id,
+            **present(LastSuccessfulProvisioningRecordId=self.last_success, LaunchRoleArn=self.launch_role),
         }
-        if self.last_success:
-            out["LastSuccessfulProvisioningRecordId"] = self.last_success
-        if self.launch_role:
-            out["LaunchRoleArn"] = self.launch_role
-        return out
 
 
 class CatalogStore:

@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from standin.dispatch import AwsError, operation
-from standin.server import RemoteAdmin
+from standin.server import RemoteAdmin, StandIn
 
 
 def test_unregistered_operations_reach_moto_and_reset_forgets(standin):
@@ -130,10 +130,35 @@ def test_json_errors_reach_boto3_as_client_errors(standin):
 
 
 def test_a_new_stand_in_starts_from_an_empty_account_in_the_same_process() -> None:
-    from standin.server import StandIn
 
     with StandIn(runtime=False) as first:
         first.client("iam").create_role(RoleName="left-behind", AssumeRolePolicyDocument="{}")
     with StandIn(runtime=False) as second:
         roles = second.client("iam").list_roles()["Roles"]
         assert "left-behind" not in [role["RoleName"] for role in roles]
+
+
+def test_a_stopped_stand_in_takes_its_engine_state_with_it() -> None:
+    """What a stand-in's engines keep (builds, events sent, the custom resources' response server) goes when
+    it stops, and work started afterwards is not bound to it."""
+    import urllib.error
+
+    from standin import engines
+    from standin.cloudformation.custom_resources import _responses
+    from standin.events import emitted
+
+    with StandIn(runtime=False) as first:
+        assert engines.current() is first
+        events = first.client("events")
+        events.put_events(Entries=[{"Source": "a.b", "DetailType": "t", "Detail": "{}"}])
+        assert [event["source"] for event in emitted(first)] == ["a.b"]
+        url = _responses().url("token")
+        assert engines.existing_state(first, "cfn_custom_resource_responses") is not None
+    assert not engines.bound() or engines.current() is not first
+    assert engines.existing_state(first, "events_sent") is None
+    request = urllib.request.Request(url, data=b"{}", method="PUT")
+    with pytest.raises(urllib.error.URLError):  # the response server closed with its stand-in
+        urllib.request.urlopen(request, timeout=5)
+    with StandIn(runtime=False) as second:
+        assert engines.current() is second
+        assert emitted(second) == []

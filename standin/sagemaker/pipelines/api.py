@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from standin import engines, footprints
-from standin.dispatch import AwsError, Context, on_reset, operation
+from standin.dispatch import AwsError, Context, operation
 from standin.sagemaker.pipelines.definition import DefinitionError, resolve_parameters
 from standin.sagemaker.pipelines.engine import PipelineRun
 from standin.sagemaker.pipelines.records import ExecutionRecord, StepCache
@@ -34,14 +34,13 @@ RUNNING = ("Executing", "Stopping")
 _LIVE_LOCK = threading.Lock()
 
 
-@on_reset
-def stop_all_running() -> None:
-    """On the stand-in's reset: running executions stop after their current step (their state is gone)."""
+@engines.stops_with("sagemaker_pipeline_runs")
+def stop_all_running(live: dict[str, ExecutionRecord]) -> None:
+    """On the stand-in's reset or stop: its running executions stop after their current step."""
     with _LIVE_LOCK:
-        for live in engines.engine_states("sagemaker_pipeline_runs"):
-            for record in live.values():
-                if record.status == "Executing":
-                    record.status = "Stopping"
+        for record in live.values():
+            if record.status == "Executing":
+                record.status = "Stopping"
 
 
 def _state(ctx: Context) -> PipelinesState:

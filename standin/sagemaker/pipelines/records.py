@@ -9,6 +9,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from standin.dispatch import present
+
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -36,15 +38,13 @@ class StepRecord:
             "StepStatus": self.status,
             "Metadata": self.metadata,
             "AttemptCount": 1,
+            **present(
+                StepDisplayName=self.display_name,
+                StepDescription=self.description,
+                EndTime=self.end_time,
+                FailureReason=self.failure_reason,
+            ),
         }
-        if self.display_name:
-            out["StepDisplayName"] = self.display_name
-        if self.description:
-            out["StepDescription"] = self.description
-        if self.end_time:
-            out["EndTime"] = self.end_time
-        if self.failure_reason:
-            out["FailureReason"] = self.failure_reason
         if self.cache_source:
             out["CacheHitResult"] = {"SourcePipelineExecutionArn": self.cache_source}
         return out
@@ -67,7 +67,7 @@ class ExecutionRecord:
     done: threading.Event = field(default_factory=threading.Event)
 
     def describe(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+        return {
             "PipelineArn": self.pipeline_arn,
             "PipelineExecutionArn": self.arn,
             "PipelineExecutionDisplayName": self.display_name or f"execution-{self.execution_id}",
@@ -78,25 +78,20 @@ class ExecutionRecord:
                 "ExperimentName": self.pipeline_name,
                 "TrialName": self.execution_id,
             },
+            **present(PipelineExecutionDescription=self.description, FailureReason=self.failure_reason),
         }
-        if self.description:
-            out["PipelineExecutionDescription"] = self.description
-        if self.failure_reason:
-            out["FailureReason"] = self.failure_reason
-        return out
 
     def summary(self) -> dict[str, Any]:
-        out = {
+        return {
             "PipelineExecutionArn": self.arn,
             "StartTime": self.start_time,
             "PipelineExecutionStatus": self.status,
             "PipelineExecutionDisplayName": self.display_name or f"execution-{self.execution_id}",
+            **present(
+                PipelineExecutionDescription=self.description,
+                PipelineExecutionFailureReason=self.failure_reason,
+            ),
         }
-        if self.description:
-            out["PipelineExecutionDescription"] = self.description
-        if self.failure_reason:
-            out["PipelineExecutionFailureReason"] = self.failure_reason
-        return out
 
 
 @dataclass

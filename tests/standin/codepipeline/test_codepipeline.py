@@ -388,7 +388,7 @@ def test_model_package_events_start_the_pipeline_only_when_a_rule_matches(standi
     sm.update_model_package(ModelPackageArn=other, ModelApprovalStatus="Approved")
     time.sleep(0.3)
     assert len(executions(cp)) == 1  # a pending package, and another group's approval, start nothing
-    sent = runtime_events.emitted()
+    sent = runtime_events.emitted(standin)
     assert [e["detail"]["ModelApprovalStatus"] for e in sent] == [
         "PendingManualApproval",
         "PendingManualApproval",
