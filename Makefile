@@ -10,6 +10,10 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 SEEDS := seedcode/modelbuild seedcode/modeldeploy
 PYTEST_FLAGS ?=
+# The tests run in parallel (pytest-xdist). Most of their time is spent waiting on the stand-in's builds,
+# pipelines and endpoints, so more workers than cores keeps a 2-core machine busy; TEST_WORKERS=0 runs them
+# in one process.
+TEST_WORKERS ?= 4
 # Every CloudFormation template the project ships: the rendered products and the seed's own.
 CFN_TEMPLATES = $(wildcard templates/*.yaml seedcode/modeldeploy/endpoint-config-template.yml)
 
@@ -32,7 +36,7 @@ $(STAMP): requirements/dev.txt setup.cfg pyproject.toml
 venv: $(STAMP) ## Create .venv with the pinned requirements
 
 test: $(STAMP) ## Run every test: the project's and each seed repository's own
-	$(PY) -m pytest $(PYTEST_FLAGS) tests
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_FLAGS) tests
 	@for seed in $(SEEDS); do \
 	  if [ -d $$seed/tests ]; then (cd $$seed && ../../$(PY) -m pytest $(PYTEST_FLAGS)) || exit 1; fi; \
 	done

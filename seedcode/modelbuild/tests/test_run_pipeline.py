@@ -38,7 +38,7 @@ class ScriptedClient:
         self.failure_reason = failure_reason
         self.polls = 0
 
-    def describe_pipeline_execution(self, PipelineExecutionArn: str) -> dict[str, Any]:  # noqa: N803
+    def describe_pipeline_execution(self, PipelineExecutionArn: str) -> dict[str, Any]:
         status = self.script[min(self.polls, len(self.script) - 1)][0]
         self.polls += 1
         answer = {"PipelineExecutionArn": PipelineExecutionArn, "PipelineExecutionStatus": status}

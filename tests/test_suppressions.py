@@ -1,0 +1,60 @@
+"""Every `# noqa` names a rule that ruff runs where the file lives, and every `# type: ignore` names the mypy
+error it silences: a suppression of a rule nobody runs hides nothing and misleads the reader."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*))?")
+TYPE_IGNORE = re.compile(r"#\s*type:\s*ignore(?P<codes>\[[a-z0-9-, ]+\])?")
+
+
+def tracked_python() -> list[Path]:
+    out = subprocess.run(["git", "ls-files", "*.py"], cwd=REPO, capture_output=True, text=True, check=True)
+    return [REPO / line for line in out.stdout.split()]
+
+
+def selected_rules(path: Path) -> list[str]:
+    """The rule prefixes of the ruff configuration that applies to `path` (the nearest one above it)."""
+    for folder in path.parents:
+        if (folder / "ruff.toml").is_file():
+            return tomllib.loads((folder / "ruff.toml").read_text())["lint"]["select"]
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            config = tomllib.loads(pyproject.read_text()).get("tool", {}).get("ruff")
+            if config:
+                return config["lint"]["select"]
+        if folder == REPO:
+            break
+    raise AssertionError(f"no ruff configuration applies to {path}")
+
+
+def test_every_noqa_names_a_rule_ruff_runs_there() -> None:
+    wrong = []
+    for path in tracked_python():
+        rules, name = selected_rules(path), path.relative_to(REPO)
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            for found in NOQA.finditer(line):
+                codes = found.group("codes")
+                if codes is None:
+                    wrong.append(f"{name}:{number}: a bare noqa silences every rule")
+                    continue
+                for code in re.split(r"\s*,\s*", codes):
+                    if not any(code.startswith(prefix) for prefix in rules):
+                        wrong.append(f"{name}:{number}: {code} is not a rule ruff runs here")
+    assert wrong == []
+
+
+def test_every_type_ignore_names_its_error() -> None:
+    wrong = [
+        f"{path.relative_to(REPO)}:{number}"
+        for path in tracked_python()
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        for found in TYPE_IGNORE.finditer(line)
+        if found.group("codes") is None
+    ]
+    assert wrong == []
