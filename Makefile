@@ -38,7 +38,7 @@ venv: $(STAMP) ## Create .venv with the pinned requirements
 test: $(STAMP) ## Run every test: the project's and each seed repository's own
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_FLAGS) tests
 	@for seed in $(SEEDS); do \
-	  if [ -d $$seed/tests ]; then (cd $$seed && ../../$(PY) -m pytest $(PYTEST_FLAGS)) || exit 1; fi; \
+	  if [ -d $$seed/tests ]; then (cd $$seed && ../../$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_FLAGS)) || exit 1; fi; \
 	done
 
 lint: $(STAMP) ## ruff, mypy, asset manifest equals git, templates/ equal a fresh render, cfn-lint on every rendered and seed template
