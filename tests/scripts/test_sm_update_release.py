@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from standin_world import fast, studio_role
 
+from generator import seeding as seeding_generator
 from generator.config import VARIANTS
 from generator.render import render
 from scripts import projects
-from scripts.common import Aws
+from scripts.common import Aws, CommandError
 from scripts.projects import Names, RepoOptions
 from scripts.servicecatalog import RegisterOptions, register
 from seeding import assets, function
@@ -92,3 +93,14 @@ def test_update_to_the_next_release_reseeds_nothing_and_keeps_the_function(
         asset = next_release_assets["modelbuild" if "ModelBuild" in name else "modeldeploy"]
         assert (props["SeedCodeKey"], props["SeedCodeSha256"]) == (asset.key, asset.sha256)
         assert props["SeedCodeKey"] != pinned_before[name]["SeedCodeKey"]
+
+    # A release that changed the function could not be updated to under the launch role: the stand-in refuses
+    # the function's update as AWS does (so the function must never change, as the generator's tests hold).
+    changed_code = seeding_generator.function_code() + "CHANGED = True\n"
+    monkeypatch.setattr(seeding_generator, "function_code", lambda: changed_code)
+    v1.write_text(render(VARIANTS[v1.stem], next_release_assets))
+    register(aws, options)
+    with pytest.raises(CommandError, match="lambda:UpdateFunctionCode") as refused:
+        projects.update_project(aws, "abalone", {}, waiter=fast())
+    assert "AmazonSageMakerServiceCatalogProductsLaunchRole" in str(refused.value)
+    assert check_in_builds(aws, names) == builds
