@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from troposphere import Output, Ref, Template
 
 from generator import constants as c
@@ -12,6 +14,7 @@ from generator.parameters import Inputs, add_parameters
 from generator.repositories import add_repositories
 from generator.seeding import add_seeding
 from generator.storage import add_storage
+from seeding.assets import Asset
 
 
 def description(config: TemplateConfig) -> str:
@@ -42,8 +45,8 @@ def add_outputs(template: Template, inputs: Inputs) -> None:
             )
 
 
-def build_template(config: TemplateConfig) -> Template:
-    """The whole product template for one variant."""
+def build_template(config: TemplateConfig, assets: Mapping[str, Asset] | None = None) -> Template:
+    """The whole product template for one variant, pinning `assets` (default: this release's seed zips)."""
     template = Template(Description=description(config))
     template.set_version("2010-09-09")
     inputs = add_parameters(template, config)
@@ -52,7 +55,7 @@ def build_template(config: TemplateConfig) -> Template:
         c.MODELBUILD: add_build_pipeline(template, config, inputs, bucket),
         c.MODELDEPLOY: add_deploy_pipeline(template, config, inputs, bucket),
     }
-    invokers = add_seeding(template, config, inputs)
+    invokers = add_seeding(template, config, inputs, assets)
     for repo, pipeline in pipelines.items():
         if inputs.repos[repo].seed_condition is None:
             # Always seeded (v2): a pipeline's first run, at creation, then sees the seed, not an empty repo.

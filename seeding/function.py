@@ -4,6 +4,12 @@ Inlined into the product template as the Lambda's Code.ZipFile (comments and doc
 render time). Standard library and boto3 only. It answers CloudFormation on every path, before the Lambda's
 own timeout: Create seeds; Delete succeeds and leaves the repository's content alone.
 
+A stable trigger: this function is the custom resources' ServiceToken, which CloudFormation refuses to change
+on update, and AWS's launch role may not update a function's code or settings, so a project created from one
+release must be able to move to the next with this function unchanged. It knows no release: the objects to
+check and their hashes, the build's environment and the repository URL all come from the resource's
+properties (which an update may change), and the check-in itself is the bootstrap the build runs.
+
 Update does nothing to the repository, as AWS's own seeding does: it answers SUCCESS with the same physical
 id and the same `url`, and starts no build. The repository belongs to the data scientist once seeded; a new
 release's seed pushed on top would silently revert their commits wherever both have a file. A project that
@@ -13,11 +19,11 @@ The asset bucket is shared: anything allowed to write to it could swap a zip tha
 pushes or runs. The template pins each zip's full SHA-256 (`BootstrapSha256`, `SeedCodeSha256`), and Create
 checks both before starting the build, refusing a mismatch with the object, both hashes and the fix. What
 it checked is what runs: the bootstrap is read as one object version and the build is started on that same
-version (`sourceVersion`; the bootstrap is the code that runs, so it must be pinned, it cannot check
-itself); the seed's hash goes to the build (`SEED_CODE_SHA256`) and checkin.py checks the zip it downloaded
-before unpacking it, so a seed swapped after this check fails the build instead of being pushed. A bucket
-without versioning (no version id) cannot pin the bootstrap, so it is refused before any build, naming the
-fix: `sm-mlops register` turns versioning on.
+object and version (`sourceLocationOverride`, `sourceVersion`; the bootstrap is the code that runs, so it
+must be pinned, it cannot check itself); the build's environment carries the seed's hash and the bootstrap
+checks the zip it downloaded before unpacking it, so a seed swapped after this check fails the build instead
+of being pushed. A bucket without versioning (no version id) cannot pin the bootstrap, so it is refused
+before any build, naming the fix: `sm-mlops register` turns versioning on.
 
 Time: every AWS call is bounded by CLIENT_CONFIG, so its worst case is known (CALL_WORST), and so is the
 answer's (ANSWER_WORST: every attempt timing out, with the waits between). The function starts a call or a
@@ -64,11 +70,9 @@ REQUIRED = (
     "SeedCodeSha256",
     "BootstrapKey",
     "BootstrapSha256",
-    "ConnectionArn",
-    "FullRepositoryName",
-    "Branch",
+    "RepositoryUrl",
+    "BuildEnvironment",
 )
-URL_SUFFIX = {"aws-cn": "amazonaws.com.cn", "aws-iso": "c2s.ic.gov", "aws-iso-b": "sc2s.sgov.gov"}
 UPDATE_REASON = "Update leaves the repository alone: its content is the data scientist's once seeded"
 CONSOLE = {"aws-cn": "console.amazonaws.cn", "aws-us-gov": "console.amazonaws-us-gov.com"}
 
@@ -76,12 +80,10 @@ CONSOLE = {"aws-cn": "console.amazonaws.cn", "aws-us-gov": "console.amazonaws-us
 OutOfTime = type("OutOfTime", (Exception,), {})  # not enough time for the next call and then the answer
 
 
-def proxy_url(connection_arn, full_name):
-    """The connection's git proxy URL for owner/repo (codestar-connections or codeconnections)."""
-    _, partition, service, region, account, resource = connection_arn.split(":", 5)
-    connection_id = resource.split("/", 1)[1]
-    suffix = URL_SUFFIX.get(partition, "amazonaws.com")
-    return f"https://{service}.{region}.{suffix}/git-http/{account}/{region}/{connection_id}/{full_name}.git"
+def partition_of(arn):
+    """The partition an ARN names (aws, aws-cn, ...); aws when it names none."""
+    parts = arn.split(":")
+    return parts[1] if len(parts) > 1 and parts[1] else "aws"
 
 
 def log_link(build_id, partition):
@@ -158,22 +160,20 @@ def verified_version(s3, bucket, key, expected, seconds_left):
     return version if version and version != "null" else None
 
 
-def start(codebuild, props, url, bootstrap_version, seconds_left, sleep):
-    key = props["SeedCodeKey"]
-    overrides = {
-        "REPOSITORY_URL": url,
-        "REPOSITORY_BRANCH": props["Branch"],
-        "SEED_CODE_S3_URI": f"s3://{props['SeedCodeBucket']}/{key}",
-        "SEED_CODE_ID": key.rsplit("/", 1)[-1],
-        "SEED_CODE_SHA256": props["SeedCodeSha256"].lower(),
-    }
-    variables = [{"name": k, "value": v, "type": "PLAINTEXT"} for k, v in overrides.items()]
-    pinned = {"sourceVersion": bootstrap_version} if bootstrap_version else {}
+def start(codebuild, props, bootstrap_version, seconds_left, sleep):
+    """Start the check-in build on the bootstrap object and version just verified, with the resource's
+    BuildEnvironment as the build's environment."""
+    environment = props["BuildEnvironment"]
+    variables = [{"name": k, "value": str(environment[k]), "type": "PLAINTEXT"} for k in sorted(environment)]
+    source = f"{props['SeedCodeBucket']}/{props['BootstrapKey']}"
     while True:
         need(seconds_left, CALL_WORST, "starting the check-in build")
         try:
             response = codebuild.start_build(
-                projectName=props["CodeBuildProjectName"], environmentVariablesOverride=variables, **pinned
+                projectName=props["CodeBuildProjectName"],
+                environmentVariablesOverride=variables,
+                sourceLocationOverride=source,
+                sourceVersion=bootstrap_version,
             )
             return response["build"]
         except Exception as error:
@@ -201,7 +201,7 @@ def failed_phase(build):
     return ""
 
 
-def check_in(codebuild, s3, props, url, partition, seconds_left, sleep):
+def check_in(codebuild, s3, props, partition, seconds_left, sleep):
     """Check the assets, run the check-in build; (status, reason) for CloudFormation."""
     bucket = props["SeedCodeBucket"]
     version = verified_version(s3, bucket, props["BootstrapKey"], props["BootstrapSha256"], seconds_left)
@@ -212,7 +212,7 @@ def check_in(codebuild, s3, props, url, partition, seconds_left, sleep):
             "versioning on), then retry."
         )
     verified_version(s3, bucket, props["SeedCodeKey"], props["SeedCodeSha256"], seconds_left)
-    build = start(codebuild, props, url, version, seconds_left, sleep)
+    build = start(codebuild, props, version, seconds_left, sleep)
     waits = poll_waits()
     while build["buildStatus"] == "IN_PROGRESS":
         wait = next(waits)
@@ -224,7 +224,7 @@ def check_in(codebuild, s3, props, url, partition, seconds_left, sleep):
         sleep(wait)
         build = codebuild.batch_get_builds(ids=[build["id"]])["builds"][0]
     if build["buildStatus"] == "SUCCEEDED":
-        return "SUCCESS", f"Seed code checked in to {props['FullRepositoryName']} by build {build['id']}"
+        return "SUCCESS", f"Seed code checked in to {props['RepositoryUrl']} by build {build['id']}"
     return "FAILED", (
         f"Seed code check-in build {build['id']} ended {build['buildStatus']}{failed_phase(build)}. "
         f"Its log: {log_link(build['id'], partition)}"
@@ -234,9 +234,19 @@ def check_in(codebuild, s3, props, url, partition, seconds_left, sleep):
 def updated_data(event):
     """The `url` the resource answered before: from the old properties (those it seeded), else the new."""
     for props in (event.get("OldResourceProperties") or {}, event.get("ResourceProperties") or {}):
-        if props.get("ConnectionArn") and props.get("FullRepositoryName"):
-            return {"url": proxy_url(props["ConnectionArn"], props["FullRepositoryName"])}
+        if props.get("RepositoryUrl"):
+            return {"url": props["RepositoryUrl"]}
     return {}
+
+
+def checked(props):
+    """The properties Create needs, each present; BuildEnvironment a map of names to values."""
+    missing = [name for name in REQUIRED if not props.get(name)]
+    if missing:
+        raise ValueError(f"missing resource properties: {', '.join(missing)}")
+    if not isinstance(props["BuildEnvironment"], dict):
+        raise ValueError("BuildEnvironment must be a map of environment variable names to values")
+    return props
 
 
 def handler(event, context, codebuild=None, s3=None, sleep=time.sleep):
@@ -261,16 +271,13 @@ def handler(event, context, codebuild=None, s3=None, sleep=time.sleep):
     try:
         if request == "Update":
             return answer("SUCCESS", updated_data(event), UPDATE_REASON)
-        missing = [name for name in REQUIRED if not props.get(name)]
-        if missing:
-            raise ValueError(f"missing resource properties: {', '.join(missing)}")
-        partition = props["ConnectionArn"].split(":")[1]
-        data = {"url": proxy_url(props["ConnectionArn"], props["FullRepositoryName"])}
+        checked(props)
+        partition = partition_of(props.get("ServiceToken") or "")
+        data = {"url": props["RepositoryUrl"]}
         status, reason = check_in(
             codebuild or boto3.client("codebuild", config=CLIENT_CONFIG),
             s3 or boto3.client("s3", config=CLIENT_CONFIG),
             props,
-            data["url"],
             partition,
             seconds_left,
             sleep,

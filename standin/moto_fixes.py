@@ -7,10 +7,13 @@ is harmless.
 
 from __future__ import annotations
 
+import base64
+import copy
 import json
 import threading
 from typing import Any
 
+from moto.awslambda.models import LambdaFunction
 from moto.cloudformation import parsing
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.s3.models import FakeBucket
@@ -171,6 +174,46 @@ def _describe_experiment(self: sagemaker_models.SageMakerModelBackend, experimen
     return _DESCRIBE_EXPERIMENT(self, experiment_name)
 
 
+# CloudFormation updates a function's code (UpdateFunctionCode) only when its `Code` changed, and an inline
+# `ZipFile` is source text that it zips as index.py; moto's update hands that text to UpdateFunctionCode as
+# if it were a base64 zip, so every update of a stack's function failed, and it replaced the code each time.
+_CREATE_FUNCTION = LambdaFunction.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+
+def _create_function(
+    cls: type[LambdaFunction],
+    resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> LambdaFunction:
+    code = copy.deepcopy(cloudformation_json["Properties"].get("Code") or {})
+    function = _CREATE_FUNCTION(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    function.standin_template_code = code
+    return function
+
+
+def _update_function(
+    cls: type[LambdaFunction],
+    original_resource: LambdaFunction,
+    new_resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> LambdaFunction:
+    properties = cloudformation_json["Properties"]
+    original_resource.update_configuration(properties)
+    code = copy.deepcopy(properties.get("Code") or {})
+    if code != getattr(original_resource, "standin_template_code", None):
+        original_resource.standin_template_code = copy.deepcopy(code)  # type: ignore[attr-defined]
+        if "ZipFile" in code:
+            zipped = LambdaFunction._create_zipfile_from_plaintext_code(code["ZipFile"])
+            code["ZipFile"] = base64.b64encode(zipped)
+        original_resource.update_function_code(code)
+    return original_resource
+
+
 def apply() -> None:
     """Apply every correction (idempotent)."""
     FakeBucket.get_permission = _get_permission  # type: ignore[method-assign]
@@ -180,6 +223,8 @@ def apply() -> None:
     parsing.ResourceMap.build_resource_diff = _diff_with_dependents  # type: ignore[method-assign]
     sagemaker_models.SageMakerModelBackend.create_endpoint = _create_endpoint_with_logs  # type: ignore[method-assign]
     sagemaker_models.SageMakerModelBackend.describe_experiment = _describe_experiment  # type: ignore[method-assign]
+    LambdaFunction.create_from_cloudformation_json = classmethod(_create_function)  # type: ignore[method-assign,assignment]
+    LambdaFunction.update_from_cloudformation_json = classmethod(_update_function)  # type: ignore[method-assign,assignment]
     _use_in_process_custom_resources()
 
 

@@ -256,6 +256,9 @@ class CustomResource(_StandInType, CloudFormationModel):
         region_name: str,
     ) -> CustomResource:
         properties = dict(cloudformation_json.get("Properties") or {})
+        if properties.get("ServiceToken") != original_resource.properties.get("ServiceToken"):
+            # CloudFormation's refusal: a custom resource keeps the function it was created with.
+            raise CustomResourceFailed("Modifying service token is not allowed.")
         response = invoke_custom_resource(
             account_id,
             region_name,

@@ -23,6 +23,7 @@ from moto.cloudformation.utils import generate_stack_id
 # moto_fixes imports this package (the custom resource, the dependency order) to correct moto with it; the
 # engine uses moto_fixes only when a stack runs, so the import order between the two never matters.
 from standin import moto_fixes
+from standin.cloudformation import stack_role
 from standin.cloudformation.dependencies import creation_order, dependencies, moto_state, run_when_ready
 from standin.dispatch import AwsError
 
@@ -332,6 +333,14 @@ def update_stack_async(
     def run() -> None:
         moto_fixes.STACK_WORKER.stack_id = stack.stack_id
         try:
+            refused = stack_role.refusal(stack, Stack.parse_template(template_body))
+            if refused:
+                name, reason = refused
+                stack._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
+                resource = stack.template_dict["Resources"][name]
+                physical = getattr(stack.resource_map._parsed_resources.get(name), "physical_resource_id", "")
+                _event(stack, name, physical, resource["Type"], "UPDATE_FAILED", reason)
+                raise RuntimeError(f"The following resource(s) failed to update: [{name}]. ")
             stack.update(
                 template_body,
                 role_arn=stack.role_arn,

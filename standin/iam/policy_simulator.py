@@ -23,7 +23,12 @@ def _members(params: dict, name: str) -> list[str]:
 
 
 def _documents(ctx: Context, role_arn: str) -> list[dict]:
-    iam = get_backend("iam")[ctx.account_id]["aws"]
+    return role_documents(ctx.account_id, role_arn)
+
+
+def role_documents(account_id: str, role_arn: str) -> list[dict]:
+    """The role's policy documents, inline and attached (NoSuchEntity when there is no such role)."""
+    iam = get_backend("iam")[account_id]["aws"]
     try:
         role = iam.get_role_by_arn(role_arn)
     except Exception as error:  # moto's NoSuchEntity and a malformed ARN alike

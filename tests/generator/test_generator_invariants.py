@@ -102,9 +102,8 @@ PERMISSIONS: dict[tuple[str, str | None], str] = {
             "SeedCodeSha256",
             "BootstrapKey",
             "BootstrapSha256",
-            "ConnectionArn",
-            "FullRepositoryName",
-            "Branch",
+            "RepositoryUrl",
+            "BuildEnvironment",
         )
     },
     ("AWS::SageMaker::CodeRepository", None): "sagemaker:CreateCodeRepository",

@@ -10,7 +10,7 @@ from generator_helpers import CONNECTION_ARN, Evaluator, example_values, templat
 from generator.config import VARIANTS, ConfigError, TemplateConfig
 from generator.constants import ROLE_KINDS
 from generator.roles import role_name
-from generator.seeding import asset_keys
+from generator.seeding import BUILD_VARIABLES, asset_keys
 from seeding import function
 from seeding.assets import BOOTSTRAP, MODELBUILD, MODELDEPLOY, build_assets
 
@@ -220,11 +220,17 @@ def test_seeding_resources_follow_the_design(variant: str) -> None:
             "SeedCodeSha256": digests[asset],
             "BootstrapKey": keys[BOOTSTRAP],
             "BootstrapSha256": digests[BOOTSTRAP],
-            "ConnectionArn": CONNECTION_ARN,
-            "FullRepositoryName": f"my-org/demo-{repo.lower()}",
-            "Branch": "main",
+            "RepositoryUrl": PROXY_PREFIX + f"my-org/demo-{repo.lower()}.git",
+            "BuildEnvironment": {
+                "REPOSITORY_URL": PROXY_PREFIX + f"my-org/demo-{repo.lower()}.git",
+                "REPOSITORY_BRANCH": "main",
+                "SEED_CODE_S3_URI": f"s3://sagemaker-mlops-assets-123456789012-eu-west-1/{keys[asset]}",
+                "SEED_CODE_ID": keys[asset].rsplit("/", 1)[-1],
+                "SEED_CODE_SHA256": digests[asset],
+            },
         }
         assert set(props) - {"ServiceToken"} == set(function.REQUIRED)  # what the function checks for
+        assert set(props["BuildEnvironment"]) == set(BUILD_VARIABLES)
     function_props = resources["GitSeedCodeCheckinProjectTriggerLambda"]["Properties"]
     assert function_props["Handler"] == "index.handler" and function_props["Runtime"].startswith("python3.")
     assert "def handler(event, context" in function_props["Code"]["ZipFile"]
@@ -236,8 +242,7 @@ def test_code_repositories_point_at_the_connection_proxy(variant: str) -> None:
     for repo in ("ModelBuild", "ModelDeploy"):
         git = resources[f"{repo}SagemakerCodeRepository"]["Properties"]["GitConfig"]
         full = f"my-org/demo-{repo.lower()}"
-        assert git == {"RepositoryUrl": function.proxy_url(CONNECTION_ARN, full), "Branch": "main"}
-        assert git["RepositoryUrl"] == PROXY_PREFIX + full + ".git"
+        assert git == {"RepositoryUrl": PROXY_PREFIX + full + ".git", "Branch": "main"}
 
 
 @pytest.mark.parametrize(
@@ -255,7 +260,7 @@ def test_code_repositories_point_at_the_connection_proxy(variant: str) -> None:
         ),
     ],
 )
-def test_template_url_and_lambda_url_agree(case: str, arn: str, expected_prefix: str) -> None:
+def test_code_repository_and_check_in_use_one_url(case: str, arn: str, expected_prefix: str) -> None:
     for variant in VARIANTS:
         form = VARIANTS[variant].form
         connection = (
@@ -265,8 +270,9 @@ def test_template_url_and_lambda_url_agree(case: str, arn: str, expected_prefix:
         )
         resources = Evaluator(template_of(variant), example_values(form, **connection)).active_resources()
         url = resources["ModelBuildSagemakerCodeRepository"]["Properties"]["GitConfig"]["RepositoryUrl"]
-        assert url == function.proxy_url(arn, "my-org/demo-modelbuild")
-        assert url.startswith(expected_prefix)
+        check_in = resources["SageMakerModelBuildSeedCodeCheckinProjectTriggerLambdaInvoker"]["Properties"]
+        assert url == check_in["RepositoryUrl"] == check_in["BuildEnvironment"]["REPOSITORY_URL"]
+        assert url == expected_prefix + "0a1b2c3d-1111-2222-3333-444455556666/my-org/demo-modelbuild.git"
 
 
 @pytest.mark.parametrize(

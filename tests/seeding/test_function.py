@@ -19,11 +19,14 @@ from generator.seeding import function_code
 from seeding import function
 
 BUILD_ID = "sagemaker-demo-p-abcdef123456-git-seedcodecheckin:0f1e2d3c-aaaa-bbbb-cccc-1234567890ab"
-CONNECTION = "arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-1111-2222-3333-444455556666"
 SEED = b"PK seed zip bytes"
 BOOTSTRAP = b"PK bootstrap zip bytes"
 BOOTSTRAP_VERSION = "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo"
-PROPERTIES = {
+EXPECTED_URL = (
+    "https://codeconnections.eu-west-1.amazonaws.com/git-http/123456789012/eu-west-1/"
+    "0a1b2c3d-1111-2222-3333-444455556666/my-org/demo-modelbuild.git"
+)
+PROPERTIES: dict[str, Any] = {
     "ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:sagemaker-p-abcdef123456-checkin",
     "CodeBuildProjectName": "sagemaker-demo-p-abcdef123456-git-seedcodecheckin",
     "SeedCodeBucket": "sagemaker-mlops-assets-123456789012-eu-west-1",
@@ -31,14 +34,15 @@ PROPERTIES = {
     "SeedCodeSha256": hashlib.sha256(SEED).hexdigest(),
     "BootstrapKey": "seeding/bootstrap-0123456789abcdef.zip",
     "BootstrapSha256": hashlib.sha256(BOOTSTRAP).hexdigest(),
-    "ConnectionArn": CONNECTION,
-    "FullRepositoryName": "my-org/demo-modelbuild",
-    "Branch": "main",
+    "RepositoryUrl": EXPECTED_URL,
+    "BuildEnvironment": {
+        "REPOSITORY_URL": EXPECTED_URL,
+        "REPOSITORY_BRANCH": "main",
+        "SEED_CODE_S3_URI": "s3://sagemaker-mlops-assets-123456789012-eu-west-1/seedcode/modelbuild-0123456789abcdef.zip",
+        "SEED_CODE_ID": "modelbuild-0123456789abcdef.zip",
+        "SEED_CODE_SHA256": hashlib.sha256(SEED).hexdigest(),
+    },
 }
-EXPECTED_URL = (
-    "https://codeconnections.eu-west-1.amazonaws.com/git-http/123456789012/eu-west-1/"
-    "0a1b2c3d-1111-2222-3333-444455556666/my-org/demo-modelbuild.git"
-)
 
 
 class Clock:
@@ -134,27 +138,17 @@ def build(status: str, **extra: Any) -> dict[str, Any]:
     return {"id": BUILD_ID, "buildStatus": status, **extra}
 
 
-def expect_start(
-    stubber: Stubber,
-    props: dict[str, str] = PROPERTIES,
-    url: str = EXPECTED_URL,
-    version: str | None = BOOTSTRAP_VERSION,
-) -> None:
-    """start_build with the overrides of DESIGN.md, on the bootstrap's verified object version."""
-    key = props["SeedCodeKey"]
-    overrides = [
-        {"name": "REPOSITORY_URL", "value": url, "type": "PLAINTEXT"},
-        {"name": "REPOSITORY_BRANCH", "value": props["Branch"], "type": "PLAINTEXT"},
-        {"name": "SEED_CODE_S3_URI", "value": f"s3://{props['SeedCodeBucket']}/{key}", "type": "PLAINTEXT"},
-        {"name": "SEED_CODE_ID", "value": key.rsplit("/", 1)[-1], "type": "PLAINTEXT"},
-        {"name": "SEED_CODE_SHA256", "value": props["SeedCodeSha256"], "type": "PLAINTEXT"},
-    ]
+def expect_start(stubber: Stubber, props: dict[str, Any] = PROPERTIES) -> None:
+    """start_build with the resource's BuildEnvironment, on the bootstrap object and version verified."""
+    environment = props["BuildEnvironment"]
     expected: dict[str, Any] = {
         "projectName": props["CodeBuildProjectName"],
-        "environmentVariablesOverride": overrides,
+        "environmentVariablesOverride": [
+            {"name": name, "value": environment[name], "type": "PLAINTEXT"} for name in sorted(environment)
+        ],
+        "sourceLocationOverride": f"{props['SeedCodeBucket']}/{props['BootstrapKey']}",
+        "sourceVersion": BOOTSTRAP_VERSION,
     }
-    if version:
-        expected["sourceVersion"] = version
     stubber.add_response("start_build", {"build": build("IN_PROGRESS")}, expected)
 
 
@@ -195,31 +189,6 @@ def test_polls_start_short_and_back_off_to_the_longest_wait() -> None:
     assert polls <= 60 // function.POLL_SECONDS + 4
 
 
-@pytest.mark.parametrize(
-    ("case", "arn", "url_prefix"),
-    [
-        (
-            "codestar-connections",
-            "arn:aws:codestar-connections:us-east-1:111122223333:connection/0a1b2c3d-1111-2222-3333-444455556666",
-            "https://codestar-connections.us-east-1.amazonaws.com/git-http/111122223333/us-east-1/",
-        ),
-        (
-            "codeconnections",
-            "arn:aws:codeconnections:us-west-2:111122223333:connection/0a1b2c3d-1111-2222-3333-444455556666",
-            "https://codeconnections.us-west-2.amazonaws.com/git-http/111122223333/us-west-2/",
-        ),
-        (
-            "china partition",
-            "arn:aws-cn:codeconnections:cn-north-1:111122223333:connection/0a1b2c3d-1111-2222-3333-444455556666",
-            "https://codeconnections.cn-north-1.amazonaws.com.cn/git-http/111122223333/cn-north-1/",
-        ),
-    ],
-)
-def test_proxy_url_for_each_connection_kind(case: str, arn: str, url_prefix: str) -> None:
-    url = function.proxy_url(arn, "group/sub/repo")
-    assert url == url_prefix + "0a1b2c3d-1111-2222-3333-444455556666/group/sub/repo.git"
-
-
 def test_update_with_same_seed_returns_same_url_without_a_build(response_url, codebuild) -> None:
     url, answers = response_url
     client, _ = codebuild  # no stubbed responses: any CodeBuild call would fail the test
@@ -242,8 +211,15 @@ def test_update_with_same_seed_returns_same_url_without_a_build(response_url, co
     ("case", "changed"),
     [
         ("new seed", {"SeedCodeKey": "seedcode/modelbuild-fedcba9876543210.zip"}),
-        ("new branch", {"Branch": "develop"}),
-        ("new repository", {"FullRepositoryName": "my-org/other-repo"}),
+        (
+            "new bootstrap",
+            {"BootstrapKey": "seeding/bootstrap-fedcba9876543210.zip", "BootstrapSha256": "0" * 64},
+        ),
+        ("new build environment", {"BuildEnvironment": {"REPOSITORY_BRANCH": "develop", "NEW_SETTING": "1"}}),
+        (
+            "new repository",
+            {"RepositoryUrl": "https://codeconnections.eu-west-1.amazonaws.com/x/o/other.git"},
+        ),
         ("new build project", {"CodeBuildProjectName": "sagemaker-other-git-seedcodecheckin"}),
     ],
 )
@@ -252,7 +228,7 @@ def test_update_never_touches_the_repository_and_keeps_id_and_url(
 ) -> None:
     """A new release's seed must never be pushed over the data scientist's commits (as AWS's seeding)."""
     url, answers = response_url
-    client, _ = codebuild  # no stubbed responses: any CodeBuild call would fail the test
+    client, stubber = codebuild  # no stubbed responses: any CodeBuild call would fail the test
     clock = Clock(900)
     update = event(url, "Update", PhysicalResourceId="kept-id", OldResourceProperties=dict(PROPERTIES))
     update["ResourceProperties"] = {**PROPERTIES, **changed}
@@ -260,7 +236,8 @@ def test_update_never_touches_the_repository_and_keeps_id_and_url(
     answer = the_answer(answers)
     assert answer["Status"] == "SUCCESS", answer["Reason"]
     assert answer["PhysicalResourceId"] == "kept-id"
-    assert answer["Data"] == {"url": function.proxy_url(CONNECTION, PROPERTIES["FullRepositoryName"])}
+    assert answer["Data"] == {"url": EXPECTED_URL}
+    assert stubber.s3.reads == []
     assert clock.sleeps == []
 
 
@@ -352,12 +329,12 @@ def test_missing_properties_fail_naming_them(response_url, codebuild) -> None:
     url, answers = response_url
     client, _ = codebuild
     broken = event(url)
-    del broken["ResourceProperties"]["Branch"]
+    del broken["ResourceProperties"]["BuildEnvironment"]
     clock = Clock(900)
     function.handler(broken, clock, codebuild=client, sleep=clock.sleep)
     answer = the_answer(answers)
     assert answer["Status"] == "FAILED"
-    assert "Branch" in answer["Reason"]
+    assert "BuildEnvironment" in answer["Reason"]
 
 
 def test_the_inlined_code_behaves_like_the_module(response_url, codebuild) -> None:
@@ -479,7 +456,7 @@ def test_an_asset_with_another_hash_is_refused_before_any_build(
 def test_the_build_runs_the_bootstrap_version_that_was_checked(response_url, codebuild) -> None:
     url, answers = response_url
     client, stubber = codebuild
-    expect_start(stubber, version=BOOTSTRAP_VERSION)  # sourceVersion: the object version just verified
+    expect_start(stubber)  # sourceLocationOverride and sourceVersion: the object and version just verified
     stubber.add_response("batch_get_builds", {"builds": [build("SUCCEEDED")]}, {"ids": [BUILD_ID]})
     clock = Clock(900)
     function.handler(event(url), clock, codebuild=client, sleep=clock.sleep)
@@ -498,3 +475,15 @@ def test_an_unversioned_bucket_is_refused_before_any_build(response_url, codebui
     assert answer["Status"] == "FAILED" and "keeps no object versions" in answer["Reason"]
     assert "sm-mlops register" in answer["Reason"]
     stubber.assert_no_pending_responses()  # no StartBuild was made
+
+
+def test_a_build_environment_that_is_not_a_map_fails_naming_it(response_url, codebuild) -> None:
+    url, answers = response_url
+    client, stubber = codebuild  # no start_build stubbed: starting a build would fail the test
+    broken = event(url)
+    broken["ResourceProperties"]["BuildEnvironment"] = "REPOSITORY_BRANCH=main"
+    clock = Clock(900)
+    function.handler(broken, clock, codebuild=client, sleep=clock.sleep)
+    answer = the_answer(answers)
+    assert answer["Status"] == "FAILED" and "BuildEnvironment must be a map" in answer["Reason"]
+    assert stubber.s3.reads == []

@@ -184,3 +184,46 @@ def test_a_reader_never_creates_a_stack_resource_only_its_worker_does(standin) -
         STACK_WORKER.stack_id = None
     assert list(stack.resource_map) == ["Bucket"]
     assert [b["Name"] for b in standin.client("s3").list_buckets()["Buckets"]] == ["guarded"]
+
+
+def inline_function(code: str, timeout: int) -> str:
+    function = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "FunctionName": "sagemaker-inline",
+            "Runtime": "python3.12",
+            "Handler": "index.handler",
+            "Role": "arn:aws:iam::123456789012:role/inline",
+            "Timeout": timeout,
+            "Code": {"ZipFile": code},
+        },
+    }
+    return json.dumps({"Resources": {"Inline": function}})
+
+
+def test_an_update_changes_an_inline_functions_code_only_when_its_code_changed(standin) -> None:
+    cfn, awslambda = standin.client("cloudformation"), standin.client("lambda")
+    waiter = {"Delay": 1}
+    first, second = (
+        "def handler(event, context):\n    return 1\n",
+        "def handler(event, context):\n    return 2\n",
+    )
+    trust = {
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ]
+    }
+    standin.client("iam").create_role(RoleName="inline", AssumeRolePolicyDocument=json.dumps(trust))
+    cfn.create_stack(StackName="inline", TemplateBody=inline_function(first, 3))
+    cfn.get_waiter("stack_create_complete").wait(StackName="inline", WaiterConfig=waiter)
+    created = awslambda.get_function(FunctionName="sagemaker-inline")["Configuration"]
+
+    cfn.update_stack(StackName="inline", TemplateBody=inline_function(first, 30))
+    cfn.get_waiter("stack_update_complete").wait(StackName="inline", WaiterConfig=waiter)
+    settings = awslambda.get_function(FunctionName="sagemaker-inline")["Configuration"]
+    assert (settings["Timeout"], settings["CodeSha256"]) == (30, created["CodeSha256"])
+
+    cfn.update_stack(StackName="inline", TemplateBody=inline_function(second, 30))
+    cfn.get_waiter("stack_update_complete").wait(StackName="inline", WaiterConfig=waiter)
+    code = awslambda.get_function(FunctionName="sagemaker-inline")["Configuration"]
+    assert code["CodeSha256"] != created["CodeSha256"]

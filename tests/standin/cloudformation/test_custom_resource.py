@@ -153,3 +153,21 @@ def test_a_failed_answer_rolls_back_with_the_reason(standin, monkeypatch, mode: 
     rolled_back = [(e["LogicalResourceId"], e["ResourceStatus"]) for e in events]
     assert ("Function", "DELETE_COMPLETE") in rolled_back
     assert standin.client("lambda").list_functions()["Functions"] == []
+
+
+def test_a_new_service_token_is_refused_on_update(standin) -> None:
+    """As CloudFormation: a custom resource's function cannot be swapped for another by an update."""
+    cfn, s3 = standin.client("cloudformation"), standin.client("s3")
+    s3.create_bucket(Bucket="calls")
+    cfn.create_stack(StackName="seeded", TemplateBody=json.dumps(template("ok")))
+    assert settle(cfn, "seeded")["StackStatus"] == "CREATE_COMPLETE"
+    moved = template("ok")
+    moved["Resources"]["Other"] = dict(moved["Resources"]["Function"])
+    moved["Resources"]["Seed"]["Properties"]["ServiceToken"] = {"Fn::GetAtt": ["Other", "Arn"]}
+    cfn.update_stack(StackName="seeded", TemplateBody=json.dumps(moved))
+    assert settle(cfn, "seeded")["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    events = cfn.describe_stack_events(StackName="seeded")["StackEvents"]
+    reasons = [e.get("ResourceStatusReason") or "" for e in events]
+    assert any("Modifying service token is not allowed." in reason for reason in reasons), reasons
+    calls = [o["Key"] for o in s3.list_objects_v2(Bucket="calls")["Contents"]]
+    assert "Update-Seed" not in calls
