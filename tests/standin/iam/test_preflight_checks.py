@@ -7,34 +7,9 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from standin.iam.policy_simulator import evaluate
-
 ROLE_ARN = "arn:aws:iam::123456789012:role/service-role/Launch"
+USE_ROLE = "arn:aws:iam::123456789012:role/service-role/UseRole"
 PASS_USE = {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/service-role/Use*"}
-
-
-@pytest.mark.parametrize(
-    ("case", "statements", "decision", "missing"),
-    [
-        ("matching allow", [PASS_USE], "allowed", []),
-        ("other resource", [{**PASS_USE, "Resource": "arn:aws:iam::*:role/Other"}], "implicitDeny", []),
-        ("other action", [{**PASS_USE, "Action": ["iam:GetRole"]}], "implicitDeny", []),
-        ("deny wins", [PASS_USE, {**PASS_USE, "Effect": "Deny"}], "explicitDeny", []),
-        (
-            "a condition needs context",
-            [{**PASS_USE, "Condition": {"StringEquals": {"iam:PassedToService": "codebuild.amazonaws.com"}}}],
-            "implicitDeny",
-            ["iam:PassedToService"],
-        ),
-        ("wildcard action", [{**PASS_USE, "Action": "iam:*"}], "allowed", []),
-    ],
-)
-def test_evaluate(case: str, statements: list, decision: str, missing: list) -> None:
-    document = {"Version": "2012-10-17", "Statement": statements}
-    assert evaluate([document], "iam:PassRole", "arn:aws:iam::123456789012:role/service-role/UseRole") == (
-        decision,
-        missing,
-    )
 
 
 def test_simulate_principal_policy_reads_the_roles_inline_and_attached_policies(standin) -> None:
@@ -59,6 +34,61 @@ def test_simulate_principal_policy_reads_the_roles_inline_and_attached_policies(
     assert decisions == {"UseRole": "allowed", "AdminRole": "implicitDeny"}
     with pytest.raises(ClientError, match="cannot be found"):
         iam.simulate_principal_policy(PolicySourceArn=ROLE_ARN + "-missing", ActionNames=["iam:PassRole"])
+
+
+def test_the_simulator_evaluates_attached_policies_with_the_context_given(standin) -> None:
+    """A customer managed policy's default version, its conditions against ContextEntries, Deny over Allow."""
+    iam = standin.client("iam")
+    iam.create_role(RoleName="Launch", Path="/service-role/", AssumeRolePolicyDocument="{}")
+    to_sagemaker = {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    statements = [
+        {**PASS_USE, "Condition": to_sagemaker},
+        {"Effect": "Deny", "Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/service-role/UseAdmin"},
+    ]
+    arn = iam.create_policy(
+        PolicyName="pass", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [PASS_USE]})
+    )["Policy"]["Arn"]
+    iam.create_policy_version(
+        PolicyArn=arn,
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+        SetAsDefault=True,
+    )
+    iam.attach_role_policy(RoleName="Launch", PolicyArn=arn)
+
+    def simulate(role: str, *context: str) -> tuple[str, list[str]]:
+        entries = [
+            {
+                "ContextKeyName": "iam:PassedToService",
+                "ContextKeyValues": list(context),
+                "ContextKeyType": "string",
+            }
+        ]
+        (result,) = iam.simulate_principal_policy(
+            PolicySourceArn=ROLE_ARN,
+            ActionNames=["iam:PassRole"],
+            ResourceArns=[f"arn:aws:iam::123456789012:role/service-role/{role}"],
+            ContextEntries=entries if context else [],
+        )["EvaluationResults"]
+        return result["EvalDecision"], result["MissingContextValues"]
+
+    assert simulate("UseRole", "sagemaker.amazonaws.com") == ("allowed", [])
+    assert simulate("UseRole", "lambda.amazonaws.com") == ("implicitDeny", [])
+    assert simulate("UseRole") == ("implicitDeny", ["iam:PassedToService"])
+    assert simulate("UseAdmin", "sagemaker.amazonaws.com") == ("explicitDeny", [])
+    untyped = [{"ContextKeyName": "iam:PassedToService", "ContextKeyValues": ["sagemaker.amazonaws.com"]}]
+    (result,) = iam.simulate_principal_policy(
+        PolicySourceArn=ROLE_ARN,
+        ActionNames=["iam:PassRole"],
+        ResourceArns=[USE_ROLE],
+        ContextEntries=untyped,
+    )["EvaluationResults"]
+    assert result["EvalDecision"] == "allowed"  # ContextKeyType is optional
+    with pytest.raises(ClientError, match="contextKeyType"):
+        iam.simulate_principal_policy(
+            PolicySourceArn=ROLE_ARN,
+            ActionNames=["iam:PassRole"],
+            ContextEntries=[{**untyped[0], "ContextKeyType": "text"}],
+        )
 
 
 def test_sagemaker_quotas_cover_the_seed_instance_types(standin) -> None:
