@@ -7,6 +7,7 @@ names; FIELDS lists them. This module imports nothing of the project: commands a
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -91,8 +92,6 @@ class Need:
 
     def fields(self) -> set[str]:
         """The fields this need's templates use."""
-        import string
-
         texts = [self.action, self.resource, self.why]
         texts += [text for c in self.context for text in (c.key, *c.values)]
         return {name for text in texts for _, name, _, _ in string.Formatter().parse(text) if name}

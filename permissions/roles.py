@@ -79,7 +79,16 @@ LAUNCH_NEEDS = (
 )
 
 CODEBUILD_NEEDS = (
-    *_logs("/aws/codebuild/{modelbuild_project}", "every build writes its log"),
+    *(
+        need
+        for project in (
+            "modelbuild_project",
+            "deploy_build_project",
+            "deploy_test_project",
+            "checkin_project",
+        )
+        for need in _logs(f"/aws/codebuild/{{{project}}}", "every build writes its log")
+    ),
     Need("s3:GetObject", ARTIFACTS + "/{modelbuild_pipeline}/ModelBuildS/source.zip", "the source artifact"),
     Need("s3:PutObject", ARTIFACTS + "/{modeldeploy_pipeline}/BuildArtif/build.zip", "the build artifact"),
     Need("s3:GetObject", ARTIFACTS + "/codebuild-cache/example.zip", "the build's S3 cache"),

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+from moto.backends import get_backend
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/service-role/Launch"
 USE_ROLE = "arn:aws:iam::123456789012:role/service-role/UseRole"
@@ -97,3 +98,43 @@ def test_sagemaker_quotas_cover_the_seed_instance_types(standin) -> None:
     assert names["ml.m5.xlarge for training job usage"] >= 1
     assert names["ml.m5.large for endpoint usage"] >= 1
     assert standin.client("service-quotas").list_service_quotas(ServiceCode="ec2")["Quotas"] == []
+
+
+def test_the_simulator_evaluates_aws_managed_policies(standin, monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto knows AWS's managed policies only when MOTO_IAM_LOAD_MANAGED_POLICIES is true as its IAM backend
+    is made; attached, their default version is evaluated like any other policy."""
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    get_backend("iam").reset()
+    iam = standin.client("iam")
+    iam.create_role(RoleName="CodeBuild", Path="/service-role/", AssumeRolePolicyDocument="{}")
+    iam.attach_role_policy(
+        RoleName="CodeBuild",
+        PolicyArn="arn:aws:iam::aws:policy/AmazonSageMakerServiceCatalogProductsCodeBuildServiceRolePolicy",
+    )
+    role = "arn:aws:iam::123456789012:role/service-role/CodeBuild"
+    connection = (
+        "arn:aws:codeconnections:us-east-1:123456789012:connection/0a1b2c3d-1111-2222-3333-444455556666"
+    )
+
+    def decide(action: str, resource: str, **context: str) -> tuple[str, list[str]]:
+        entries = [
+            {"ContextKeyName": k, "ContextKeyValues": [v], "ContextKeyType": "string"}
+            for k, v in context.items()
+        ]
+        (result,) = iam.simulate_principal_policy(
+            PolicySourceArn=role, ActionNames=[action], ResourceArns=[resource], ContextEntries=entries
+        )["EvaluationResults"]
+        return result["EvalDecision"], result["MissingContextValues"]
+
+    pipeline = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/sagemaker-p-1"
+    assert decide("sagemaker:ListTags", pipeline) == ("allowed", [])
+    assert (
+        decide("sagemaker:ListTags", "arn:aws:sagemaker:us-east-1:123456789012:domain/d-1")[0]
+        == "implicitDeny"
+    )
+    tagged = {"aws:ResourceTag/sagemaker": "true"}
+    assert decide("codeconnections:UseConnection", connection, **tagged) == ("allowed", [])
+    assert decide("codeconnections:UseConnection", connection) == (
+        "implicitDeny",
+        ["aws:ResourceTag/sagemaker"],
+    )
