@@ -178,9 +178,13 @@ LAMBDA_NEEDS = (
     Need("s3:GetObject", ASSETS + "/{seed_key}", "the function checks the seed zip's hash"),
     Need("s3:GetObject", ASSETS + "/{bootstrap_key}", "the function checks the bootstrap's hash"),
     Need("s3:GetObjectVersion", ASSETS + "/{bootstrap_key}", "the function pins the bootstrap's version"),
-    Need("codebuild:StartBuild", arn("codebuild", "project/{checkin_project}"), "start the check-in build"),
-    Need(
-        "codebuild:BatchGetBuilds", arn("codebuild", "project/{checkin_project}"), "follow the check-in build"
+    # The product's stack tags the check-in project with the project's name: a resource tag of these requests.
+    *(
+        Need(f"codebuild:{op}", arn("codebuild", "project/{checkin_project}"), why, PROJECT_RESOURCE)
+        for op, why in (
+            ("StartBuild", "start the check-in build"),
+            ("BatchGetBuilds", "follow the check-in build"),
+        )
     ),
 )
 

@@ -8,6 +8,7 @@ import json
 import re
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 
 import cfnlint
 import pytest
@@ -18,6 +19,7 @@ from generator import constants as c
 from permissions import FAMILY_KINDS, FIELDS, KINDS, STUDIO, Need, needs
 from permissions.resources import DEPLOY_RESOURCES, PRODUCT_RESOURCES, RESOURCE_TYPES, resource_needs
 from scripts import iam_roles
+from scripts.permission_check import field_values
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "templates").glob("*.yaml")) + [
@@ -179,3 +181,43 @@ def test_a_role_property_passes_its_role_to_its_service() -> None:
         ("arn:{partition}:iam::{account}:role/{role_Events}", "events.amazonaws.com"),
         ("arn:{partition}:iam::{account}:role/{role_Lambda}", "lambda.amazonaws.com"),
     }
+
+
+# What Studio attaches to each role of the service-catalog family: AWS's managed policies, as moto ships them.
+MANAGED = {
+    "Launch": "AmazonSageMakerAdmin-ServiceCatalogProductsServiceRolePolicy",
+    "CodeBuild": "AmazonSageMakerServiceCatalogProductsCodeBuildServiceRolePolicy",
+    "CodePipeline": "AmazonSageMakerServiceCatalogProductsCodePipelineServiceRolePolicy",
+    "Events": "AmazonSageMakerServiceCatalogProductsEventsServiceRolePolicy",
+    "Lambda": "AmazonSageMakerServiceCatalogProductsLambdaServiceRolePolicy",
+    "CloudFormation": "AmazonSageMakerServiceCatalogProductsCloudformationServiceRolePolicy",
+    "Execution": "AmazonSageMakerFullAccess",
+    STUDIO: "AmazonSageMakerFullAccess",
+}
+# A data scientist whose Studio role carries only AmazonSageMakerFullAccess cannot answer the deploy
+# pipeline's manual approval: CodePipeline's actions are not in it.
+MANAGED_LACKS = {STUDIO: {"codepipeline:GetPipelineState", "codepipeline:PutApprovalResult"}}
+
+
+@pytest.mark.parametrize("kind", sorted(MANAGED))
+def test_aws_managed_policies_allow_the_table_with_the_context_it_gives(kind: str) -> None:
+    """Evaluated as IAM does, with the table's resource ARNs and context keys (the condition keys AWS's
+    policies ask for: connection and resource tags, tag keys, PassedToService, the template copy's tag)."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    from standin.iam.policy_evaluation import ALLOWED, Request, evaluate
+
+    document = json.loads(aws_managed_policies_data)[MANAGED[kind]]["Document"]
+    account = SimpleNamespace(account="123456789012", region="eu-west-1", partition="aws")
+    paths = {k: f"service-role/{c.role_name('service-catalog', k)}" for k in FAMILY_KINDS}
+    keys = ["seedcode/modelbuild-0123456789abcdef.zip", "seeding/bootstrap-0123456789abcdef.zip"]
+    values = field_values(account, paths, product_id=None, connection_arn=None, asset_keys=keys)  # type: ignore[arg-type]
+    refused = set()
+    for need in needs(kind):
+        for filled in rendered(
+            need.render({**values, "connections": "{connections}", "connection": "{connection}"})
+        ):
+            context = {ctx.key: list(ctx.values) for ctx in filled.context}
+            if evaluate([document], Request(filled.action, filled.resource, context)).decision != ALLOWED:
+                refused.add(filled.action)
+    assert refused == MANAGED_LACKS.get(kind, set())
