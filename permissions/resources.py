@@ -29,6 +29,15 @@ class ResourceType:
 
     lifecycle: tuple[Need, ...]
     properties: dict[str, tuple[Need, ...]] = field(default_factory=dict)
+    # Properties only the generator's options for a launch role of one's own set (bucket versioning, a KMS
+    # key): AWS's default launch role lacks what they need, so they are not among the walkthrough's needs.
+    own_launch_role: dict[str, tuple[Need, ...]] = field(default_factory=dict)
+
+    def actions(self, prop: str | None) -> set[str]:
+        """The actions a property adds (None: the resource's own create, read and delete calls)."""
+        if prop is None:
+            return {n.action for n in self.lifecycle}
+        return {n.action for n in {**self.properties, **self.own_launch_role}[prop]}
 
 
 def _pass(service: str, prop: str) -> tuple[Need, ...]:
@@ -64,6 +73,11 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
                 Need("s3:PutBucketPublicAccessBlock", S3_BUCKET, "PublicAccessBlockConfiguration"),
             ),
         },
+        own_launch_role={
+            "VersioningConfiguration": (
+                Need("s3:PutBucketVersioning", S3_BUCKET, "VersioningConfiguration"),
+            ),
+        },
     ),
     "AWS::S3::BucketPolicy": ResourceType(
         lifecycle=(
@@ -90,6 +104,9 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             "Source": (),
             "TimeoutInMinutes": (),
             "ServiceRole": _pass("codebuild.amazonaws.com", "ServiceRole"),
+        },
+        own_launch_role={
+            "EncryptionKey": (Need("kms:DescribeKey", arn("kms", "key/{name}"), "EncryptionKey: the key"),),
         },
     ),
     "AWS::CodePipeline::Pipeline": ResourceType(

@@ -90,7 +90,10 @@ def test_a_types_actions_are_what_its_resource_provider_declares(resource_type: 
     kind = RESOURCE_TYPES[resource_type]
     actions = {
         n.action.replace("{connections}", "codestar-connections")
-        for n in kind.lifecycle + tuple(n for needs in kind.properties.values() for n in needs)
+        for n in kind.lifecycle
+        + tuple(
+            n for props in (kind.properties, kind.own_launch_role) for needs in props.values() for n in needs
+        )
     }
     declared = handler_permissions(resource_type)
     if (
