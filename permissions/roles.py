@@ -236,16 +236,69 @@ STUDIO_NEEDS = (
     Need("servicecatalog:ProvisionProduct", PRODUCT, "SageMaker provisions the product as the caller"),
     Need("sagemaker:ListModelPackages", arn("sagemaker", "model-package/*"), "`sm-mlops model approve`"),
     Need("sagemaker:UpdateModelPackage", MODEL_PACKAGE, "`sm-mlops model approve`"),
-    Need("codepipeline:GetPipelineState", arn("codepipeline", "{modeldeploy_pipeline}"), "`sm-mlops deploy`"),
+    Need(
+        "codepipeline:GetPipelineState",
+        arn("codepipeline", "{modeldeploy_pipeline}"),
+        "`sm-mlops deploy promote`",
+    ),
     Need(
         "codepipeline:PutApprovalResult",
         arn("codepipeline", "{modeldeploy_pipeline}/{approval_stage}/{approval_action}"),
-        "`sm-mlops deploy approve`",
+        "`sm-mlops deploy promote`",
     ),
     Need(
         "sagemaker:InvokeEndpoint",
         arn("sagemaker", "endpoint/{prod_endpoint}"),
         "the data scientist calls the endpoint",
+    ),
+)
+
+
+# `sm-mlops project status` and `project delete` (steps 3 and 6), as the data scientist.
+STATUS = "`sm-mlops project status`"
+DELETE = "`sm-mlops project delete`"
+TRIAL = "{sagemaker_pipeline}-0123456789ab"
+STUDIO_CLEANUP_NEEDS = (
+    Need("sagemaker:ListPipelineExecutions", PIPELINE, STATUS),
+    Need("sagemaker:DescribeEndpoint", arn("sagemaker", "endpoint/{staging_endpoint}"), STATUS),
+    Need("sagemaker:DescribeEndpointConfig", arn("sagemaker", "endpoint-config/{endpoint_config}"), STATUS),
+    Need("sagemaker:DeleteProject", arn("sagemaker", "project/{project_name}"), DELETE),
+    Need("events:DescribeRule", arn("events", "rule/{deploy_rule}"), DELETE),
+    Need("events:DisableRule", arn("events", "rule/{deploy_rule}"), DELETE + " stops new deployments first"),
+    *(
+        Need("codepipeline:StopPipelineExecution", arn("codepipeline", f"{{{pipeline}}}"), DELETE)
+        for pipeline in ("modelbuild_pipeline", "modeldeploy_pipeline")
+    ),
+    Need("sagemaker:DescribePipeline", PIPELINE, DELETE),
+    Need("sagemaker:DescribePipelineExecution", EXECUTION, DELETE),
+    Need("sagemaker:ListPipelineExecutionSteps", EXECUTION, DELETE + " finds the jobs' log streams"),
+    Need("sagemaker:StopPipelineExecution", EXECUTION, DELETE),
+    Need("sagemaker:DeletePipeline", PIPELINE, DELETE),
+    *(
+        Need(f"cloudformation:{op}", arn("cloudformation", f"stack/{{{stack}}}/*"), DELETE)
+        for stack in ("staging_stack", "prod_stack")
+        for op in ("DescribeStacks", "DeleteStack")
+    ),
+    Need("sagemaker:DeleteModelPackage", MODEL_PACKAGE, DELETE),
+    Need("sagemaker:DescribeModelPackageGroup", MODEL_PACKAGE_GROUP, DELETE),
+    Need("sagemaker:DeleteModelPackageGroup", MODEL_PACKAGE_GROUP, DELETE),
+    Need("sagemaker:DescribeExperiment", arn("sagemaker", "experiment/{sagemaker_pipeline}"), DELETE),
+    Need("sagemaker:DeleteExperiment", arn("sagemaker", "experiment/{sagemaker_pipeline}"), DELETE),
+    Need("sagemaker:DeleteTrial", arn("sagemaker", f"experiment-trial/{TRIAL}"), DELETE),
+    Need("sagemaker:DeleteTrialComponent", arn("sagemaker", f"experiment-trial-component/{TRIAL}"), DELETE),
+    Need("s3:GetBucketTagging", ARTIFACTS, DELETE + " checks the bucket is the project's"),
+    Need("s3:ListBucketVersions", ARTIFACTS, DELETE),
+    Need("s3:DeleteObject", ARTIFACTS + "/{sagemaker_pipeline}/example/output/model.tar.gz", DELETE),
+    Need("s3:DeleteObjectVersion", ARTIFACTS + "/{sagemaker_pipeline}/example/output/model.tar.gz", DELETE),
+    Need("s3:DeleteBucket", ARTIFACTS, DELETE),
+    Need("s3:ListBucketVersions", ASSETS, DELETE + " finds the project's access logs"),
+    Need("s3:DeleteObjectVersion", ASSETS + "/access-logs/{project_id}/example", DELETE),
+    Need("logs:DescribeLogGroups", "*", DELETE + " finds the project's log groups"),
+    Need("logs:DeleteLogGroup", arn("logs", "log-group:/aws/codebuild/{modelbuild_project}"), DELETE),
+    Need(
+        "logs:DeleteLogStream",
+        arn("logs", "log-group:/aws/sagemaker/TrainingJobs:log-stream:{project_name}-{project_id}-example"),
+        DELETE + " removes the jobs' log streams",
     ),
 )
 
@@ -263,7 +316,7 @@ ROLE_NEEDS: dict[str, tuple[Need, ...]] = {
     "Lambda": LAMBDA_NEEDS,
     "CloudFormation": _made(DEPLOY_RESOURCES),
     "Execution": EXECUTION_NEEDS,
-    STUDIO: STUDIO_NEEDS,
+    STUDIO: STUDIO_NEEDS + STUDIO_CLEANUP_NEEDS,
 }
 
 

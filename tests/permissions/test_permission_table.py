@@ -197,9 +197,27 @@ MANAGED = {
     "Execution": "AmazonSageMakerFullAccess",
     STUDIO: "AmazonSageMakerFullAccess",
 }
-# A data scientist whose Studio role carries only AmazonSageMakerFullAccess cannot answer the deploy
-# pipeline's manual approval: CodePipeline's actions are not in it.
-MANAGED_LACKS = {STUDIO: {"codepipeline:GetPipelineState", "codepipeline:PutApprovalResult"}}
+# A data scientist whose Studio role carries only AmazonSageMakerFullAccess can neither answer the deploy
+# pipeline's manual approval (`deploy promote`) nor clean up what `project delete` removes besides the
+# project: the deploy stacks, the retained bucket and its versions, the access logs, the log groups and job
+# streams, the rule it disables and the pipeline executions it stops.
+MANAGED_LACKS = {
+    STUDIO: {
+        "codepipeline:GetPipelineState",
+        "codepipeline:PutApprovalResult",
+        "codepipeline:StopPipelineExecution",
+        "events:DescribeRule",
+        "events:DisableRule",
+        "cloudformation:DescribeStacks",
+        "cloudformation:DeleteStack",
+        "s3:GetBucketTagging",
+        "s3:ListBucketVersions",
+        "s3:DeleteObjectVersion",
+        "s3:DeleteBucket",
+        "logs:DeleteLogGroup",
+        "logs:DeleteLogStream",
+    }
+}
 
 
 @pytest.mark.parametrize("kind", sorted(MANAGED))
