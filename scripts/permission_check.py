@@ -128,33 +128,30 @@ def refusals(aws: Aws, role_arn: str, kind: str, values: dict[str, str]) -> tupl
         raise ValueError(f"the permission check lacks the fields {absent}")
     rendered = [n.render(values) for n in needs(kind)]
     batches: dict[tuple, list[Need]] = {}
-    for need in rendered:
+    for need in rendered:  # one call per resource and context, for all the actions on it
         batches.setdefault((need.resource, need.context), []).append(need)
-    iam, refused = aws.client("iam"), dict[str, Refusal]()
+    iam = aws.client("iam")
+    denied: dict[str, list[tuple[dict[str, Any], str]]] = {}
     for batch in batches.values():
         for result in _simulate(iam, role_arn, batch):
-            if result.get("EvalDecision") == "allowed":
-                continue
-            action = result["EvalActionName"]
-            why = next(n.why for n in batch if n.action == action)
-            previous = refused.get(action)
-            resources = (*(previous.resources if previous else ()), result.get("EvalResourceName", "*"))
-            refused[action] = Refusal(
-                role_arn.rsplit("/", 1)[-1],
-                action,
-                tuple(dict.fromkeys(resources)),
-                result.get("EvalDecision", "implicitDeny"),
-                previous.why if previous else why,
-                tuple(
-                    sorted(
-                        {
-                            *(previous.missing_keys if previous else ()),
-                            *result.get("MissingContextValues", []),
-                        }
-                    )
-                ),
+            if result.get("EvalDecision") != "allowed":
+                action = result["EvalActionName"]
+                why = next(n.why for n in batch if n.action == action)
+                denied.setdefault(action, []).append((result, why))
+    found = []
+    for action, hits in denied.items():
+        decisions = {r.get("EvalDecision", "implicitDeny") for r, _ in hits}
+        found.append(
+            Refusal(
+                role=role_arn.rsplit("/", 1)[-1],
+                action=action,
+                resources=tuple(dict.fromkeys(r.get("EvalResourceName", "*") for r, _ in hits)),
+                decision="explicitDeny" if "explicitDeny" in decisions else decisions.pop(),
+                why=hits[0][1],
+                missing_keys=tuple(sorted({k for r, _ in hits for k in r.get("MissingContextValues", [])})),
             )
-    return len(rendered), list(refused.values())
+        )
+    return len(rendered), found
 
 
 def check_permissions(
