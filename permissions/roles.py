@@ -28,7 +28,10 @@ PRODUCT_STACK = arn("cloudformation", "stack/{product_stack}/*")
 ARTIFACTS = bucket("{artifact_bucket}")
 ASSETS = bucket("{asset_bucket}")
 PIPELINE = arn("sagemaker", "pipeline/{sagemaker_pipeline}")
-EXECUTION = arn("sagemaker", "pipeline/{sagemaker_pipeline}/execution/0123456789ab")
+EXECUTION_ID = "0123456789ab"
+EXECUTION = arn("sagemaker", f"pipeline/{{sagemaker_pipeline}}/execution/{EXECUTION_ID}")
+# SageMaker Pipelines names a step's job pipelines-<execution id>-<step name>-<random>.
+JOB = f"pipelines-{EXECUTION_ID}-TrainAbaloneModel-0a1b2c"
 MODEL_PACKAGE = arn("sagemaker", "model-package/{model_package_group}/1")
 MODEL_PACKAGE_GROUP = arn("sagemaker", "model-package-group/{model_package_group}")
 PRODUCT = arn("catalog", "product/{product_id}")
@@ -202,7 +205,7 @@ EXECUTION_NEEDS = (
     ),
     Need("s3:PutObject", ARTIFACTS + "/datacapture-staging/example.jsonl", "the endpoint's data capture"),
     *(
-        Need(f"sagemaker:{op}", arn("sagemaker", f"{job}/{{project_name}}-{{project_id}}-example"), "a step")
+        Need(f"sagemaker:{op}", arn("sagemaker", f"{job}/{JOB}"), "a step of the SageMaker pipeline")
         for job, ops in (
             ("processing-job", ("CreateProcessingJob", "DescribeProcessingJob")),
             ("training-job", ("CreateTrainingJob", "DescribeTrainingJob")),
@@ -211,7 +214,7 @@ EXECUTION_NEEDS = (
     ),
     Need(
         "sagemaker:AddTags",
-        arn("sagemaker", "training-job/{project_name}-{project_id}-example"),
+        arn("sagemaker", f"training-job/{JOB}"),
         "the pipeline tags its jobs",
         (SAGEMAKER_TAG_KEYS,),
     ),
@@ -257,7 +260,7 @@ STUDIO_NEEDS = (
 # `sm-mlops project status` and `project delete` (steps 3 and 6), as the data scientist.
 STATUS = "`sm-mlops project status`"
 DELETE = "`sm-mlops project delete`"
-TRIAL = "{sagemaker_pipeline}-0123456789ab"
+TRIAL = EXECUTION_ID  # SageMaker Pipelines names an execution's trial after the execution
 STUDIO_CLEANUP_NEEDS = (
     Need("sagemaker:ListPipelineExecutions", PIPELINE, STATUS),
     Need("sagemaker:DescribeEndpoint", arn("sagemaker", "endpoint/{staging_endpoint}"), STATUS),
@@ -297,7 +300,7 @@ STUDIO_CLEANUP_NEEDS = (
     Need("logs:DeleteLogGroup", arn("logs", "log-group:/aws/codebuild/{modelbuild_project}"), DELETE),
     Need(
         "logs:DeleteLogStream",
-        arn("logs", "log-group:/aws/sagemaker/TrainingJobs:log-stream:{project_name}-{project_id}-example"),
+        arn("logs", f"log-group:/aws/sagemaker/TrainingJobs:log-stream:{JOB}/algo-1-0123456789"),
         DELETE + " removes the jobs' log streams",
     ),
 )
