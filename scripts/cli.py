@@ -124,7 +124,14 @@ def cmd_connection_check(aws: Aws, args: argparse.Namespace) -> Any:
 
 def cmd_preflight(aws: Aws, args: argparse.Namespace) -> Any:
     name = args.product_name or servicecatalog.product_name_for(args.template_variant, args.role_family)
-    rows = preflight.preflight(aws, args.role_family, name, args.connection_arn, args.studio_role_arn or [])
+    rows = preflight.preflight(
+        aws,
+        args.role_family,
+        name,
+        args.connection_arn,
+        args.studio_role_arn or [],
+        permission_status="warning" if args.permissions_as_warnings else "problem",
+    )
     problems = [r for r in rows if r["status"] == "problem"]
     if problems:
         listed = "".join(f"\n  {r['check']}: {r['detail']}" for r in problems)
@@ -295,6 +302,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--connection-arn", help="also check this connection (default: not checked)")
     p.add_argument(
         "--studio-role-arn", action="append", help="repeatable; default: the domains' execution roles"
+    )
+    p.add_argument(
+        "--permissions-as-warnings",
+        action="store_true",
+        help="report an action a role is refused as a warning, not a problem (while its policies are fixed)",
     )
     p.set_defaults(handler=cmd_preflight)
 

@@ -10,8 +10,10 @@ from botocore.exceptions import ClientError
 
 from scripts.common import Aws, CommandError, is_not_found, paginate
 from scripts.connections import check_connection
-from scripts.iam_roles import KINDS, role_name
+from scripts.iam_roles import KINDS, SERVICE_ROLE_PATH, role_name
+from scripts.permission_check import check_permissions, field_values, role_path
 from scripts.servicecatalog import VISIBILITY_TAG, asset_bucket_name, find_product, studio_execution_roles
+from seeding.assets import Asset
 
 # Instance types the seed code uses, and the quota each needs (QuotaName as Service Quotas lists it).
 SEED_INSTANCE_QUOTAS = (
@@ -48,21 +50,30 @@ def _trusts(document: Any, service: str) -> bool:
     return False
 
 
-def check_roles(aws: Aws, family: str) -> list[dict[str, str]]:
-    iam = aws.client("iam")
-    rows = []
+def family_roles(aws: Aws, family: str) -> dict[str, dict[str, Any] | None]:
+    """Each role of the family (None: missing), keyed by kind."""
+    iam, found = aws.client("iam"), {}
     for kind in KINDS:
-        name = role_name(family, kind)
         try:
-            role = iam.get_role(RoleName=name)["Role"]
+            found[kind] = iam.get_role(RoleName=role_name(family, kind))["Role"]
         except ClientError as error:
             if not is_not_found(error):
                 raise
+            found[kind] = None
+    return found
+
+
+def check_roles(family: str, roles: dict[str, dict[str, Any] | None]) -> list[dict[str, str]]:
+    rows = []
+    for kind, role in roles.items():
+        name = role_name(family, kind)
+        if role is None:
             rows.append(
                 _row(f"role {name}", "problem", f"missing: run `sm-mlops bootstrap --role-family {family}`")
             )
-            continue
-        if kind == "Launch" and not _trusts(role["AssumeRolePolicyDocument"], "servicecatalog.amazonaws.com"):
+        elif kind == "Launch" and not _trusts(
+            role["AssumeRolePolicyDocument"], "servicecatalog.amazonaws.com"
+        ):
             rows.append(
                 _row(
                     f"role {name}",
@@ -71,43 +82,20 @@ def check_roles(aws: Aws, family: str) -> list[dict[str, str]]:
                     "add that service principal to its trust policy",
                 )
             )
-            continue
-        rows.append(_row(f"role {name}", "ok", role["Arn"]))
-        if kind == "Launch":
-            rows.append(_check_pass_role(aws, role["Arn"], family))
+        else:
+            rows.append(_row(f"role {name}", "ok", role["Arn"]))
     return rows
 
 
-def _check_pass_role(aws: Aws, launch_arn: str, family: str) -> dict[str, str]:
-    targets = [
-        f"arn:{aws.partition}:iam::{aws.account}:role/service-role/{role_name(family, k)}"
-        for k in KINDS
-        if k != "Launch"
-    ]
-    try:
-        answer = aws.client("iam").simulate_principal_policy(
-            PolicySourceArn=launch_arn, ActionNames=["iam:PassRole"], ResourceArns=targets
-        )
-    except Exception as error:  # noqa: BLE001 - an API an endpoint lacks is a warning, not a failure
-        return _row(
-            "launch role may pass the family's roles", "warning", f"could not simulate: {_short(error)}"
-        )
-    denied = [
-        r.get("EvalResourceName", "")
-        for r in answer.get("EvaluationResults", [])
-        if r.get("EvalDecision") != "allowed"
-    ]
-    if denied:
-        return _row(
-            "launch role may pass the family's roles",
-            "problem",
-            f"iam:PassRole is denied on {', '.join(denied)}: allow PassRole on its family's roles",
-        )
-    return _row("launch role may pass the family's roles", "ok", f"{len(targets)} roles")
+def role_paths(family: str, roles: dict[str, dict[str, Any] | None]) -> dict[str, str]:
+    """Each role's path and name; a missing role's as `bootstrap` would make it."""
+    return {
+        kind: role_path(role) if role else f"{SERVICE_ROLE_PATH.strip('/')}/{role_name(family, kind)}"
+        for kind, role in roles.items()
+    }
 
 
 def check_studio_roles(aws: Aws, arns: list[str]) -> list[dict[str, str]]:
-    arns = arns or studio_execution_roles(aws.client("sagemaker"))
     if not arns:
         return [
             _row("Studio execution role", "problem", "no SageMaker domain and no --studio-role-arn given")
@@ -126,12 +114,10 @@ def check_studio_roles(aws: Aws, arns: list[str]) -> list[dict[str, str]]:
     return rows
 
 
-def check_assets(aws: Aws) -> dict[str, str]:
-    from seeding.assets import build_assets
-
+def check_assets(aws: Aws, assets: list[Asset]) -> dict[str, str]:
     s3, bucket = aws.client("s3"), asset_bucket_name(aws.account, aws.region)
     missing = []
-    for asset in build_assets().values():
+    for asset in assets:
         try:
             s3.head_object(Bucket=bucket, Key=asset.key)
         except ClientError:
@@ -143,11 +129,10 @@ def check_assets(aws: Aws) -> dict[str, str]:
     return _row(f"asset bucket {bucket}", "ok", "seed and bootstrap zips present")
 
 
-def check_product(aws: Aws, product_name: str) -> dict[str, str]:
-    sc = aws.client("servicecatalog")
-    product_id = find_product(sc, product_name)
+def check_product(aws: Aws, product_name: str, product_id: str | None) -> dict[str, str]:
     if not product_id:
         return _row("product", "problem", f"no product {product_name!r}: run `sm-mlops register`")
+    sc = aws.client("servicecatalog")
     tags = sc.describe_product_as_admin(Id=product_id).get("Tags", [])
     if not any(t["Key"] == VISIBILITY_TAG["Key"] and t["Value"] == "true" for t in tags):
         return _row(
@@ -178,11 +163,25 @@ def check_quotas(aws: Aws) -> list[dict[str, str]]:
 
 
 def preflight(
-    aws: Aws, family: str, product_name: str, connection_arn: str | None, studio_roles: list[str]
+    aws: Aws,
+    family: str,
+    product_name: str,
+    connection_arn: str | None,
+    studio_roles: list[str],
+    *,
+    permission_status: str = "problem",
 ) -> list[dict[str, str]]:
-    rows = check_roles(aws, family)
-    rows += check_studio_roles(aws, studio_roles)
-    rows.append(check_assets(aws))
+    """Every check's row; an action a role is refused is reported with `permission_status`."""
+    from seeding.assets import build_assets
+
+    roles = family_roles(aws, family)
+    rows = check_roles(family, roles)
+    studio_roles = studio_roles or studio_execution_roles(aws.client("sagemaker"))
+    studio_rows = check_studio_roles(aws, studio_roles)
+    rows += studio_rows
+    studio = [arn for arn, row in zip(studio_roles, studio_rows, strict=False) if row["status"] == "ok"]
+    assets = list(build_assets().values())
+    rows.append(check_assets(aws, assets))
     if connection_arn:
         try:
             problems = check_connection(aws, connection_arn)
@@ -193,6 +192,16 @@ def preflight(
         ]
     else:
         rows.append(_row("connection", "warning", "not checked: pass --connection-arn"))
-    rows.append(check_product(aws, product_name))
+    product_id = find_product(aws.client("servicecatalog"), product_name)
+    rows.append(check_product(aws, product_name, product_id))
+    values = field_values(
+        aws,
+        role_paths(family, roles),
+        product_id=product_id,
+        connection_arn=connection_arn,
+        asset_keys=[a.key for a in assets],
+    )
+    existing = {kind: role for kind, role in roles.items() if role}
+    rows += check_permissions(aws, existing, studio, values, status=permission_status)
     rows += check_quotas(aws)
     return rows

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT_PACKAGES = {"generator", "seeding", "scripts", "standin", "demo", "bench"}
+PROJECT_PACKAGES = {"generator", "permissions", "seeding", "scripts", "standin", "demo", "bench"}
 
 
 def imported_top_levels(path: Path) -> set[str]:
@@ -42,6 +42,7 @@ def python_files(folder: str) -> list[Path]:
     ("folder", "forbidden"),
     [
         ("seedcode", PROJECT_PACKAGES),
+        ("permissions", PROJECT_PACKAGES - {"permissions"}),
         ("generator", {"standin", "scripts", "demo"}),
         ("seeding", {"standin", "scripts", "demo"}),
         ("scripts", {"standin", "demo"}),

@@ -13,7 +13,8 @@ from typing import Any
 
 from moto.cloudformation.models import Stack
 
-from standin.iam.policy_simulator import evaluate, role_documents
+from standin.iam.policy_evaluation import ALLOWED, EXPLICIT_DENY, Request, evaluate
+from standin.iam.policy_simulator import role_documents
 
 FUNCTION = "AWS::Lambda::Function"
 SESSION = "servicecatalog"  # the session name Service Catalog gives the launch role it assumes
@@ -53,12 +54,12 @@ def refusal(stack: Stack, template: dict[str, Any]) -> tuple[str, str] | None:
     for name, action in calls:
         function = stack.resource_map._parsed_resources.get(name)
         arn = getattr(function, "function_arn", None) or f"{where}:*"
-        decision, _ = evaluate(documents, action, arn)
-        if decision == "allowed":
+        decision = evaluate(documents, Request(action, arn)).decision
+        if decision == ALLOWED:
             continue
         why = (
             "with an explicit deny in an identity-based policy"
-            if decision == "explicitDeny"
+            if decision == EXPLICIT_DENY
             else f"because no identity-based policy allows the {action} action"
         )
         return name, (

@@ -1,13 +1,12 @@
 """IAM's policy simulator as `sm-mlops preflight` calls it (moto does not answer it).
 
-``SimulatePrincipalPolicy`` evaluates the role's own policies (inline and attached) the way the simulator does
-when no context is given: a statement with a ``Condition`` does not apply, and the condition keys it needs are
-reported in ``MissingContextValues``; an explicit Deny wins, then an Allow, else ``implicitDeny``.
+``SimulatePrincipalPolicy`` evaluates the role's own policies, inline and attached (customer and AWS managed),
+with `policy_evaluation` against the context entries the request gives; a condition key it does not give is
+absent, and the keys the matching statements asked for are reported in ``MissingContextValues``.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import json
 from typing import Any
 from urllib.parse import unquote
@@ -15,72 +14,97 @@ from urllib.parse import unquote
 from moto.backends import get_backend
 
 from standin.dispatch import AwsError, Context, operation
+from standin.iam.policy_evaluation import PolicyError, Request, evaluate
+
+CONTEXT_TYPES = (
+    "string",
+    "stringList",
+    "numeric",
+    "numericList",
+    "boolean",
+    "booleanList",
+    "ip",
+    "ipList",
+    "binary",
+    "binaryList",
+    "date",
+    "dateList",
+)
 
 
 def _members(params: dict, name: str) -> list[str]:
-    values = [(k, v) for k, v in params.items() if k.startswith(f"{name}.member.")]
+    prefix = f"{name}.member."
+    values = [(k, v) for k, v in params.items() if k.startswith(prefix) and k[len(prefix) :].isdigit()]
     return [v for _, v in sorted(values, key=lambda kv: int(kv[0].rsplit(".", 1)[1]))]
 
 
-def _documents(ctx: Context, role_arn: str) -> list[dict]:
-    return role_documents(ctx.account_id, role_arn)
+def _context(params: dict) -> dict[str, list[str]]:
+    """ContextEntries.member.N.{ContextKeyName, ContextKeyValues.member.M, ContextKeyType}, each optional."""
+    entries: dict[str, list[str]] = {}
+    numbers = sorted({int(k.split(".")[2]) for k in params if k.startswith("ContextEntries.member.")})
+    for n in numbers:
+        base = f"ContextEntries.member.{n}"
+        kind = params.get(f"{base}.ContextKeyType")
+        if kind is not None and kind not in CONTEXT_TYPES:
+            raise AwsError(
+                "ValidationError",
+                f"1 validation error detected: Value '{kind}' at 'contextEntries.{n}.member.contextKeyType' "
+                "failed to satisfy constraint: Member must satisfy enum value set: "
+                f"[{', '.join(CONTEXT_TYPES)}]",
+            )
+        name = params.get(f"{base}.ContextKeyName")
+        if name:
+            entries[name] = _members(params, f"{base}.ContextKeyValues")
+    return entries
+
+
+def _document(text: Any) -> dict:
+    return json.loads(unquote(text)) if isinstance(text, str) else dict(text)
 
 
 def role_documents(account_id: str, role_arn: str) -> list[dict]:
-    """The role's policy documents, inline and attached (NoSuchEntity when there is no such role)."""
+    """A role's inline policies and the default versions of the managed policies attached to it."""
     iam = get_backend("iam")[account_id]["aws"]
     try:
         role = iam.get_role_by_arn(role_arn)
     except Exception as error:  # moto's NoSuchEntity and a malformed ARN alike
         raise AwsError("NoSuchEntity", f"The role with ARN {role_arn} cannot be found.", 404) from error
-    texts = list(role.policies.values())
-    texts += [policy.document for policy in role.managed_policies.values()]  # type: ignore[attr-defined]
-    return [json.loads(unquote(text)) if isinstance(text, str) else text for text in texts]
-
-
-def _listed(value: Any) -> list[str]:
-    return [value] if isinstance(value, str) else list(value or [])
-
-
-def _matches(patterns: list[str], value: str) -> bool:
-    return any(fnmatch.fnmatchcase(value.lower(), pattern.lower()) for pattern in patterns)
-
-
-def evaluate(documents: list[dict], action: str, resource: str) -> tuple[str, list[str]]:
-    """The simulator's decision for one action on one resource, and the context keys it would have needed."""
-    allowed, missing = False, set()
-    for document in documents:
-        statements = document.get("Statement") or []
-        for statement in statements if isinstance(statements, list) else [statements]:
-            if not _matches(_listed(statement.get("Action")), action):
-                continue
-            if not _matches(_listed(statement.get("Resource")), resource):
-                continue
-            if statement.get("Condition"):
-                missing |= {key for block in statement["Condition"].values() for key in block}
-                continue
-            if statement.get("Effect") == "Deny":
-                return "explicitDeny", sorted(missing)
-            allowed = True
-    return ("allowed" if allowed else "implicitDeny"), sorted(missing)
+    documents = [_document(text) for text in role.policies.values()]
+    for policy in role.managed_policies.values():
+        default = next(v for v in policy.versions if v.version_id == policy.default_version_id)
+        documents.append(_document(default.document))
+    return documents
 
 
 @operation("iam", "SimulatePrincipalPolicy")
 def simulate_principal_policy(ctx: Context, params: dict) -> dict:
-    documents = _documents(ctx, params.get("PolicySourceArn", ""))
+    documents = role_documents(ctx.account_id, params.get("PolicySourceArn", ""))
     actions = _members(params, "ActionNames")
     if not actions:
         raise AwsError("InvalidInput", "ActionNames must name at least one action.")
+    context = _context(params)
     results = []
     for action in actions:
         for resource in _members(params, "ResourceArns") or ["*"]:
-            decision, missing = evaluate(documents, action, resource)
-            result: dict[str, Any] = {
-                "EvalActionName": action,
-                "EvalResourceName": resource,
-                "EvalDecision": decision,
-            }
-            if missing:
-                result["MissingContextValues"] = missing
-            results.append(result)
+            try:
+                decision = evaluate(documents, Request(action, resource, context))
+            except PolicyError as error:
+                raise AwsError(
+                    "InvalidInput", f"a policy of the role cannot be evaluated: {error}"
+                ) from error
+            results.append(
+                {
+                    "EvalActionName": action,
+                    "EvalResourceName": resource,
+                    "EvalDecision": decision.decision,
+                    "MatchedStatements": [
+                        {
+                            "SourcePolicyType": "IAM Policy",
+                            **({"SourcePolicyId": s["Sid"]} if "Sid" in s else {}),
+                        }
+                        for s in decision.matched
+                    ],
+                    "MissingContextValues": decision.missing,
+                }
+            )
     return {"EvaluationResults": results, "IsTruncated": False}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from generator_helpers import LONGEST_PSEUDO, Evaluator, example_values, templat
 from generator import constants as c
 from generator.config import VARIANTS, TemplateConfig
 from generator.render import variants
+from permissions.resources import RESOURCE_TYPES
 
 OWN_LAUNCH_ROLE = TemplateConfig(
     own_launch_role=True,
@@ -24,93 +26,32 @@ ALL_CONFIGS: dict[str, TemplateConfig] = {
 }
 DEFAULT_LAUNCH_ROLE_CONFIGS = {name: cfg for name, cfg in ALL_CONFIGS.items() if not cfg.own_launch_role}
 
-# What Studio's default launch role may do, as far as this template needs it.
-LAUNCH_ROLE_ALLOWS = {
-    "s3:CreateBucket",
-    "s3:PutEncryptionConfiguration",
-    "s3:PutBucketPublicAccessBlock",
-    "s3:PutBucketLogging",
-    "s3:PutBucketPolicy",
-    "s3:PutBucketTagging",
-    "codebuild:CreateProject",
-    "codepipeline:CreatePipeline",
-    "codepipeline:TagResource",
-    "codestar-connections:PassConnection",
-    "events:PutRule",
-    "events:PutTargets",
-    "lambda:CreateFunction",
-    "lambda:InvokeFunction",
-    "lambda:TagResource",
-    "sagemaker:CreateCodeRepository",
-    "sagemaker:AddTags",
-    "iam:PassRole",
-}
-# Every resource type, property and tag the template uses, and the launch-role permission it needs.
-# (type, property) -> permission; the property None is the resource itself.
-PERMISSIONS: dict[tuple[str, str | None], str] = {
-    ("AWS::S3::Bucket", None): "s3:CreateBucket",
-    ("AWS::S3::Bucket", "BucketName"): "s3:CreateBucket",
-    ("AWS::S3::Bucket", "BucketEncryption"): "s3:PutEncryptionConfiguration",
-    ("AWS::S3::Bucket", "PublicAccessBlockConfiguration"): "s3:PutBucketPublicAccessBlock",
-    ("AWS::S3::Bucket", "LoggingConfiguration"): "s3:PutBucketLogging",
-    ("AWS::S3::Bucket", "VersioningConfiguration"): "s3:PutBucketVersioning",  # own launch role only
-    ("AWS::S3::Bucket", "Tags"): "s3:PutBucketTagging",
-    ("AWS::S3::BucketPolicy", None): "s3:PutBucketPolicy",
-    ("AWS::S3::BucketPolicy", "Bucket"): "s3:PutBucketPolicy",
-    ("AWS::S3::BucketPolicy", "PolicyDocument"): "s3:PutBucketPolicy",
-    ("AWS::CodeBuild::Project", None): "codebuild:CreateProject",
-    ("AWS::CodeBuild::Project", "Name"): "codebuild:CreateProject",
-    ("AWS::CodeBuild::Project", "Description"): "codebuild:CreateProject",
-    ("AWS::CodeBuild::Project", "Source"): "codebuild:CreateProject",
-    ("AWS::CodeBuild::Project", "Artifacts"): "codebuild:CreateProject",
-    ("AWS::CodeBuild::Project", "Environment"): "codebuild:CreateProject",
-    ("AWS::CodeBuild::Project", "TimeoutInMinutes"): "codebuild:CreateProject",
-    ("AWS::CodeBuild::Project", "Cache"): "codebuild:CreateProject",  # the build role reads/writes it
-    ("AWS::CodeBuild::Project", "ServiceRole"): "iam:PassRole",
-    ("AWS::CodeBuild::Project", "EncryptionKey"): "kms:DescribeKey",  # own launch role only
-    ("AWS::CodePipeline::Pipeline", None): "codepipeline:CreatePipeline",
-    ("AWS::CodePipeline::Pipeline", "Name"): "codepipeline:CreatePipeline",
-    ("AWS::CodePipeline::Pipeline", "PipelineType"): "codepipeline:CreatePipeline",
-    ("AWS::CodePipeline::Pipeline", "ArtifactStore"): "codepipeline:CreatePipeline",
-    ("AWS::CodePipeline::Pipeline", "Stages"): "codestar-connections:PassConnection",
-    ("AWS::CodePipeline::Pipeline", "RoleArn"): "iam:PassRole",
-    ("AWS::CodePipeline::Pipeline", "Tags"): "codepipeline:TagResource",
-    ("AWS::Events::Rule", None): "events:PutRule",
-    ("AWS::Events::Rule", "Name"): "events:PutRule",
-    ("AWS::Events::Rule", "Description"): "events:PutRule",
-    ("AWS::Events::Rule", "EventPattern"): "events:PutRule",
-    ("AWS::Events::Rule", "State"): "events:PutRule",
-    ("AWS::Events::Rule", "Targets"): "events:PutTargets",
-    ("AWS::Lambda::Function", None): "lambda:CreateFunction",
-    ("AWS::Lambda::Function", "FunctionName"): "lambda:CreateFunction",
-    ("AWS::Lambda::Function", "Description"): "lambda:CreateFunction",
-    ("AWS::Lambda::Function", "Handler"): "lambda:CreateFunction",
-    ("AWS::Lambda::Function", "Runtime"): "lambda:CreateFunction",
-    ("AWS::Lambda::Function", "Timeout"): "lambda:CreateFunction",
-    ("AWS::Lambda::Function", "MemorySize"): "lambda:CreateFunction",
-    ("AWS::Lambda::Function", "Code"): "lambda:CreateFunction",
-    ("AWS::Lambda::Function", "Role"): "iam:PassRole",
-    ("AWS::Lambda::Function", "Tags"): "lambda:TagResource",  # keys starting sagemaker: only
-    ("AWS::CloudFormation::CustomResource", None): "lambda:InvokeFunction",
-    **{
-        ("AWS::CloudFormation::CustomResource", prop): "lambda:InvokeFunction"
-        for prop in (
-            "ServiceToken",
-            "CodeBuildProjectName",
-            "SeedCodeBucket",
-            "SeedCodeKey",
-            "SeedCodeSha256",
-            "BootstrapKey",
-            "BootstrapSha256",
-            "RepositoryUrl",
-            "BuildEnvironment",
-        )
-    },
-    ("AWS::SageMaker::CodeRepository", None): "sagemaker:CreateCodeRepository",
-    ("AWS::SageMaker::CodeRepository", "CodeRepositoryName"): "sagemaker:CreateCodeRepository",
-    ("AWS::SageMaker::CodeRepository", "GitConfig"): "sagemaker:CreateCodeRepository",
-    ("AWS::SageMaker::CodeRepository", "Tags"): "sagemaker:AddTags",  # keys starting sagemaker: only
-}
+# What Studio's default launch role may do: the actions its managed policy (as moto ships it) allows.
+LAUNCH_POLICY = "AmazonSageMakerAdmin-ServiceCatalogProductsServiceRolePolicy"
+CONNECTION_PREFIXES = ("codestar-connections", "codeconnections")
+
+
+def launch_role_allows(action: str) -> bool:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    from standin.iam.policy_evaluation import glob_matches
+
+    document = json.loads(aws_managed_policies_data)[LAUNCH_POLICY]["Document"]
+    return any(
+        statement["Effect"] == "Allow" and any(glob_matches(a, action, ignore_case=True) for a in listed)
+        for statement in document["Statement"]
+        for listed in [
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        ]
+    )
+
+
+def needed_actions(template: dict[str, Any]) -> set[str]:
+    """The actions the permission table says the template's types and properties need of the launch role."""
+    actions = {action for kind, prop in used_rows(template) for action in RESOURCE_TYPES[kind].actions(prop)}
+    return {a.replace("{connections}", prefix) for a in actions for prefix in CONNECTION_PREFIXES}
+
+
 TAGGABLE_WITH_SAGEMAKER_KEYS = {"AWS::Lambda::Function", "AWS::SageMaker::CodeRepository"}
 NAME_PROPERTY = {
     "AWS::S3::Bucket": "BucketName",
@@ -258,22 +199,27 @@ def used_rows(template: dict[str, Any]) -> set[tuple[str, str | None]]:
 
 
 @pytest.mark.parametrize("name", sorted(ALL_CONFIGS))
-def test_every_type_and_property_used_has_a_permission_row(name: str) -> None:
-    missing = used_rows(template_of(ALL_CONFIGS[name])) - set(PERMISSIONS)
+def test_every_type_and_property_used_is_in_the_permission_table(name: str) -> None:
+    missing = []
+    for kind, prop in used_rows(template_of(ALL_CONFIGS[name])):
+        try:
+            RESOURCE_TYPES[kind].actions(prop)
+        except KeyError:
+            missing.append((kind, prop))
     assert not missing, (
-        f"add a row to PERMISSIONS naming the launch-role permission for: {sorted(missing, key=str)}"
+        f"add to permissions.resources what the launch role needs for: {sorted(missing, key=str)}"
     )
 
 
 @pytest.mark.parametrize("name", sorted(DEFAULT_LAUNCH_ROLE_CONFIGS))
 def test_default_launch_role_can_provision_every_variant(name: str) -> None:
-    needed = {PERMISSIONS[row] for row in used_rows(template_of(ALL_CONFIGS[name]))}
-    assert needed <= LAUNCH_ROLE_ALLOWS, sorted(needed - LAUNCH_ROLE_ALLOWS)
+    needed = needed_actions(template_of(ALL_CONFIGS[name]))
+    assert not [a for a in needed if not launch_role_allows(a)], sorted(needed)
 
 
 def test_own_launch_role_options_are_exactly_what_the_default_role_lacks() -> None:
-    needed = {PERMISSIONS[row] for row in used_rows(template_of(OWN_LAUNCH_ROLE))}
-    assert needed - LAUNCH_ROLE_ALLOWS == {"s3:PutBucketVersioning", "kms:DescribeKey"}
+    lacking = {a for a in needed_actions(template_of(OWN_LAUNCH_ROLE)) if not launch_role_allows(a)}
+    assert lacking == {"s3:PutBucketVersioning", "kms:DescribeKey"}
 
 
 def test_the_lambda_answers_before_it_times_out() -> None:

@@ -15,7 +15,7 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
 # Ours, and the seed repository's own package.
-OWN = {"generator", "scripts", "seeding", "standin", "demo", "bench", "tests", "pipelines"}
+OWN = {"generator", "permissions", "scripts", "seeding", "standin", "demo", "bench", "tests", "pipelines"}
 
 
 def imported(paths: list[Path]) -> set[str]:

@@ -31,7 +31,7 @@ def test_the_wheel_holds_the_templates_and_zips_and_no_tests_or_templates_packag
     assert wheel.name.startswith(f"sagemaker_git_mlops-{scripts.__version__}-")
     names = zipfile.ZipFile(wheel).namelist()
     tops = {name.split("/")[0] for name in names if not name.startswith("sagemaker_git_mlops-")}
-    assert tops == {"generator", "scripts", "seeding", "standin"}
+    assert tops == {"generator", "permissions", "scripts", "seeding", "standin"}
     for template in (ROOT / "templates").glob("*.yaml"):
         assert f"scripts/shipped/templates/{template.name}" in names
     assert {f"seeding/shipped/{a.key}" for a in assets.build_assets().values()} <= set(names)

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from policy_eval import matching
 from standin_world import bucket_settings, fail_once, no_sleep, studio_role
 
 from generator.policies import asset_bucket_policy
@@ -17,6 +16,7 @@ from scripts.cli import main
 from scripts.common import Aws
 from scripts.servicecatalog import RegisterOptions, register
 from seeding import assets
+from standin.iam import policy_evaluation
 
 
 def sm(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
@@ -143,11 +143,26 @@ PROJECT_ROLES = [
 CI_ROLE = "arn:aws:iam::123456789012:role/ci/sagemaker-assets-ci"
 
 
+def matching(
+    policy: dict[str, Any], effect: str, action: str, resource: str, context: dict[str, str]
+) -> list:
+    """The statements of `effect` that apply to a request by `aws:PrincipalArn` (or by the AWS service
+    `context["service"]`), with the other context keys."""
+    who = (
+        {"Service": context["service"]}
+        if "service" in context
+        else {"AWS": context.get("aws:PrincipalArn", "")}
+    )
+    keys = {k: [v] for k, v in context.items() if k != "service"}
+    request = policy_evaluation.Request(action, resource, keys, who)
+    return policy_evaluation.matching(policy, effect, request)
+
+
 def test_the_asset_bucket_policy_denies_project_roles_and_allows_its_admins(
     aws: Aws, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Evaluated with `policy_eval` (the stand-in's S3 ignores principals): the project roles' own policies
-    allow writing to `sagemaker-*`; the bucket policy's explicit deny is what stops them."""
+    """Evaluated with the stand-in's IAM evaluation (its S3 ignores principals): the project roles' own
+    policies allow writing to `sagemaker-*`; the bucket policy's explicit deny is what stops them."""
     registered = sm(capsys, "register", "--studio-role-arn", studio_role(aws), "--asset-admin", CI_ROLE)
     bucket = servicecatalog.asset_bucket_name(aws.account, aws.region)
     policy = json.loads(aws.client("s3").get_bucket_policy(Bucket=bucket)["Policy"])
