@@ -97,7 +97,7 @@ def _product_id(aws: Aws, args: argparse.Namespace) -> str:
 
 
 def cmd_bootstrap(aws: Aws, args: argparse.Namespace) -> Any:
-    rows = iam_roles.ensure_roles(aws, args.role_family, dry_run=args.dry_run)
+    rows = iam_roles.ensure_roles(aws, args.role_family, dry_run=args.dry_run, fix_policies=args.fix_policies)
     rows.append(
         {
             "role": "SageMaker projects",
@@ -271,6 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
         "bootstrap", help="create the missing Studio service roles and enable SageMaker projects"
     )
     p.add_argument("--dry-run", action="store_true", help="list what would be created")
+    p.add_argument(
+        "--fix-policies",
+        action="store_true",
+        help="give existing roles exactly the policies AWS gives their family: attach the missing ones,"
+        " detach other managed policies, delete inline ones (default: report the difference, change nothing)",
+    )
     role_family_option(p)
     p.set_defaults(handler=cmd_bootstrap)
 

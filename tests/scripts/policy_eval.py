@@ -66,9 +66,12 @@ def matching(
             continue
         if "Principal" in statement and not _principal_matches(statement["Principal"], context):
             continue
-        if not any(fnmatchcase(action.lower(), a.lower()) for a in _list(statement["Action"])):
-            continue
-        if not any(fnmatchcase(resource, r) for r in _list(statement["Resource"])):
+        if not any(fnmatchcase(action.lower(), a.lower()) for a in _list(statement.get("Action", []))):
+            continue  # (a NotAction statement is not judged here)
+        if "NotResource" in statement:
+            if any(fnmatchcase(resource, r) for r in _list(statement["NotResource"])):
+                continue
+        elif not any(fnmatchcase(resource, r) for r in _list(statement["Resource"])):
             continue
         if _condition_holds(statement.get("Condition", {}), context):
             found.append(statement)
