@@ -30,6 +30,7 @@ from scripts import (
     iam_roles,
     models,
     preflight,
+    product_view,
     project_plan,
     projects,
     servicecatalog,
@@ -81,6 +82,7 @@ def _register_options(args: argparse.Namespace) -> servicecatalog.RegisterOption
         launch_role_arn=getattr(args, "launch_role_arn", None),
         studio_role_arns=getattr(args, "studio_role_arn", None) or [],
         asset_admin_arns=getattr(args, "asset_admin", None) or [],
+        add_caller=getattr(args, "add_caller", False),
         dry_run=getattr(args, "dry_run", False),
         render=getattr(args, "render", False),
     )
@@ -90,7 +92,7 @@ def _product_id(aws: Aws, args: argparse.Namespace) -> str:
     if args.product_id:
         return str(args.product_id)
     name = args.product_name or servicecatalog.product_name_for(args.template_variant, args.role_family)
-    return projects.find_product_id(aws, name)
+    return product_view.find_product_id(aws, name)
 
 
 # --- handlers: each returns data; main prints it ----------------------------------------------------------
@@ -314,6 +316,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--launch-role-arn", help="default: the family's launch role")
     p.add_argument(
         "--studio-role-arn", action="append", help="repeatable; default: the domains' execution roles"
+    )
+    p.add_argument(
+        "--add-caller",
+        action="store_true",
+        help="also make the identity running this command a principal of the portfolio (an assumed role's"
+        " session counts as its role), so that it can create projects from the product",
     )
     p.add_argument(
         "--asset-admin",
