@@ -39,6 +39,21 @@ def commands_session(standin: Any) -> Aws:
     return Aws(boto3.session.Session(botocore_session=core))
 
 
+def as_role(aws: Aws, role_arn: str, session_name: str = "data-scientist") -> Aws:
+    """The `Aws` object of someone working as ``role_arn`` (a Studio user's execution role, say): the same
+    endpoint, region and config as ``aws``, with the temporary credentials of an `sts:AssumeRole` session."""
+    credentials = aws.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
+    core = botocore.session.Session()
+    for name in ("config_file", "profile"):
+        value = aws.session._session.get_config_variable(name)
+        if value is not None:
+            core.set_config_variable(name, value)
+    core.set_credentials(
+        credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
+    )
+    return Aws(boto3.session.Session(botocore_session=core, region_name=aws.region))
+
+
 def studio_role(aws: Aws, name: str = STUDIO_ROLE_NAME) -> str:
     """A Studio execution role (trusted by sagemaker.amazonaws.com), made if missing; returns its ARN."""
     iam = aws.client("iam")

@@ -94,12 +94,28 @@ class Walkthrough:
 
     # -- the real commands ---------------------------------------------------------------------------------
 
-    def sm(self, *args: str) -> Any:
-        """`sm-mlops --output json ARGS` with the stand-in's environment; progress lines become sub-steps."""
+    def assume(self, role_arn: str, session: str) -> dict[str, str]:
+        """The credentials of an `sts:AssumeRole` session of ``role_arn`` (what Studio gives a user of its
+        execution role), as the standard credential chain reads them from the environment."""
+        credentials = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session)["Credentials"]
+        return {
+            "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": credentials["SessionToken"],
+        }
+
+    def sm(self, *args: str, identity: dict[str, str] | None = None) -> Any:
+        """`sm-mlops --output json ARGS` with the stand-in's environment (and ``identity``'s credentials, else
+        the admin's); progress lines become sub-steps."""
         command = [sys.executable, "-m", "scripts.cli", "--output", "json", *args]
         self.note("$ sm-mlops " + " ".join(args))
         done = subprocess.run(
-            command, env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=self.timeout
+            command,
+            env={**self.env, **(identity or {})},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=self.timeout,
         )
         for line in done.stderr.splitlines():
             if line.strip():
@@ -117,7 +133,9 @@ class Walkthrough:
             raise self.fail(f"`git {' '.join(args)}` exited {done.returncode}: {done.stderr.strip()}")
         return done.stdout
 
-    def invoke_endpoint(self, endpoint: str, csv_rows: str) -> list[str]:
+    def invoke_endpoint(
+        self, endpoint: str, csv_rows: str, identity: dict[str, str] | None = None
+    ) -> list[str]:
         """The AWS CLI's `sagemaker-runtime invoke-endpoint`, as a person calls it; the answer's values."""
         body, out = self.workdir / "request.csv", self.workdir / "answer.txt"
         body.write_text(csv_rows)
@@ -125,7 +143,8 @@ class Walkthrough:
         command = [aws, "sagemaker-runtime", "invoke-endpoint", "--endpoint-name", endpoint]
         command += ["--content-type", "text/csv", "--body", f"fileb://{body}", str(out)]
         self.note(f"$ aws sagemaker-runtime invoke-endpoint --endpoint-name {endpoint} ...")
-        done = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=120)
+        env = {**self.env, **(identity or {})}
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
             raise self.fail(f"invoke-endpoint {endpoint} exited {done.returncode}: {done.stderr.strip()}")
         return out.read_text().replace(",", " ").split()

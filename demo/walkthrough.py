@@ -39,6 +39,8 @@ class Made:
     known_builds: set[str] = field(default_factory=set)
     known_deploys: set[str] = field(default_factory=set)
     models_before: int = 0
+    # The data scientist's credentials: a session of the Studio execution role (steps 2 to 5).
+    scientist: dict[str, str] = field(default_factory=dict)
 
     def names(self, walk: Walkthrough) -> Names:
         """The project's resource names, from its name and id (the contract's)."""
@@ -163,6 +165,10 @@ def account_setup(walk: Walkthrough, made: Made) -> None:
             VpcId="vpc-0demo",
         )
         walk.note(f"Studio execution role {role['Role']['Arn']}")
+        made.scientist = walk.assume(role["Role"]["Arn"], "data-scientist")
+        walk.note(
+            "the data scientist's steps (2 to 5) run in a session of this role; the admin's as the admin"
+        )
 
 
 def bootstrap(walk: Walkthrough, made: Made) -> None:
@@ -239,6 +245,7 @@ def step2_create_project(walk: Walkthrough, made: Made) -> None:
             DEPLOY_REPO,
             "--connection-arn",
             made.connection_arn,
+            identity=made.scientist,
         )
         result.project_id = created["id"]
         for repo, marker in ((BUILD_REPO, EDIT_FILE), (DEPLOY_REPO, "buildspec.yml")):
@@ -323,7 +330,7 @@ def step4_approve(walk: Walkthrough, made: Made) -> None:
     names = made.names(walk)
     with walk.step("step 4: approve the new model version"):
         made.known_deploys = _settled_deploys(walk, names)
-        approved = walk.sm("model", "approve", walk.result.project)
+        approved = walk.sm("model", "approve", walk.result.project, identity=made.scientist)
         walk.note(f"version {approved['version']}: {approved['before']} -> Approved")
         walk.wait(
             "the approval's deployment",
@@ -386,7 +393,7 @@ def watch_staging(walk: Walkthrough, made: Made) -> None:
             )
         walk.note(f"{staging}: CREATE_COMPLETE; TestStaging Succeeded; waiting for approval")
         endpoint = names.endpoint("staging")
-        answers = walk.invoke_endpoint(endpoint, _sample_rows(3))
+        answers = walk.invoke_endpoint(endpoint, _sample_rows(3), identity=made.scientist)
         if len(answers) != 3:
             raise walk.fail(f"{endpoint} answered {answers!r} to 3 rows")
         walk.note(f"the AWS CLI invoked {endpoint}: {', '.join(answers)}")
@@ -400,7 +407,7 @@ def _sample_rows(count: int) -> str:
 
 def step5_promote(walk: Walkthrough, made: Made) -> None:
     with walk.step("step 5: promote to production"):
-        walk.sm("deploy", "promote", walk.result.project)
+        walk.sm("deploy", "promote", walk.result.project, identity=made.scientist)
 
 
 def watch_prod(walk: Walkthrough, made: Made) -> None:

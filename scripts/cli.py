@@ -30,6 +30,7 @@ from scripts import (
     iam_roles,
     models,
     preflight,
+    product_view,
     project_plan,
     projects,
     servicecatalog,
@@ -81,6 +82,7 @@ def _register_options(args: argparse.Namespace) -> servicecatalog.RegisterOption
         launch_role_arn=getattr(args, "launch_role_arn", None),
         studio_role_arns=getattr(args, "studio_role_arn", None) or [],
         asset_admin_arns=getattr(args, "asset_admin", None) or [],
+        add_caller=getattr(args, "add_caller", False),
         dry_run=getattr(args, "dry_run", False),
         render=getattr(args, "render", False),
     )
@@ -90,14 +92,14 @@ def _product_id(aws: Aws, args: argparse.Namespace) -> str:
     if args.product_id:
         return str(args.product_id)
     name = args.product_name or servicecatalog.product_name_for(args.template_variant, args.role_family)
-    return projects.find_product_id(aws, name)
+    return product_view.find_product_id(aws, name)
 
 
 # --- handlers: each returns data; main prints it ----------------------------------------------------------
 
 
 def cmd_bootstrap(aws: Aws, args: argparse.Namespace) -> Any:
-    rows = iam_roles.ensure_roles(aws, args.role_family, dry_run=args.dry_run)
+    rows = iam_roles.ensure_roles(aws, args.role_family, dry_run=args.dry_run, fix_policies=args.fix_policies)
     rows.append(
         {
             "role": "SageMaker projects",
@@ -278,6 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
         "bootstrap", help="create the missing Studio service roles and enable SageMaker projects"
     )
     p.add_argument("--dry-run", action="store_true", help="list what would be created")
+    p.add_argument(
+        "--fix-policies",
+        action="store_true",
+        help="give existing roles exactly the policies AWS gives their family: attach the missing ones,"
+        " detach other managed policies, delete inline ones (default: report the difference, change nothing)",
+    )
     role_family_option(p)
     p.set_defaults(handler=cmd_bootstrap)
 
@@ -320,6 +328,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--launch-role-arn", help="default: the family's launch role")
     p.add_argument(
         "--studio-role-arn", action="append", help="repeatable; default: the domains' execution roles"
+    )
+    p.add_argument(
+        "--add-caller",
+        action="store_true",
+        help="also make the identity running this command a principal of the portfolio (an assumed role's"
+        " session counts as its role), so that it can create projects from the product",
     )
     p.add_argument(
         "--asset-admin",

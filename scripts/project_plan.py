@@ -10,7 +10,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from scripts import projects
+from scripts import product_view, projects
 from scripts.common import Aws
 from scripts.templates import read_template, template_path
 
@@ -60,14 +60,14 @@ def plan_create(
 ) -> dict[str, Any]:
     """What `project create` would send, checked as the real run checks it; it creates nothing.
 
-    With --product-id the product version's own template is read (as the real run does); without it, the local
-    rendered variant, and the ids are shown as placeholders.
+    With --product-id the product version's form is read as the real run reads it (the end-user API); without
+    it, the local rendered variant's, and the ids are shown as placeholders.
     """
     projects.check_project_name(name)
     projects.check_description(description)
     if product_id:
-        artifact_id = artifact_id or projects.active_artifact(aws.client("servicecatalog"), product_id)["Id"]
-        template = projects.artifact_template(aws, product_id, artifact_id)
+        view = product_view.look_up(aws, product_id, artifact_id)
+        artifact_id, template = view.artifact_id, view.template
     else:
         template = read_template(template_file or template_path(variant, role_family))[1]
     values = projects.parameters_for(template, repos, explicit)

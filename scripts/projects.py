@@ -158,19 +158,6 @@ def s3_location(url: str) -> tuple[str, str]:
     return bucket, key
 
 
-def find_product_id(aws: Aws, product_name: str) -> str:
-    from scripts.servicecatalog import find_product
-
-    found = find_product(aws.client("servicecatalog"), product_name)
-    if not found:
-        raise NotFound(
-            f"no product called {product_name!r}",
-            field="--product-name",
-            fix="run `sm-mlops register` first (or pass --product-id)",
-        )
-    return found
-
-
 # --- parameters ---------------------------------------------------------------------------------------------
 
 
@@ -339,11 +326,12 @@ def create_project(
     description: str = DEFAULT_DESCRIPTION,
 ) -> dict[str, Any]:
     """Validate, then `create_project` with the Service Catalog details, and follow it to CreateCompleted."""
+    from scripts.product_view import look_up  # the end-user API, as a Studio role has it
+
     check_project_name(name)
     check_description(description)
-    sc = aws.client("servicecatalog")
-    artifact_id = artifact_id or active_artifact(sc, product_id)["Id"]
-    template = artifact_template(aws, product_id, artifact_id)
+    view = look_up(aws, product_id, artifact_id)
+    artifact_id, template = view.artifact_id, view.template
     values = parameters_for(template, repos, explicit)
     validate(template, name, values)
     sagemaker = aws.client("sagemaker")

@@ -56,6 +56,7 @@ class RegisterOptions:
     launch_role_arn: str | None = None
     studio_role_arns: list[str] = field(default_factory=list)
     asset_admin_arns: list[str] = field(default_factory=list)
+    add_caller: bool = False
     dry_run: bool = False
     render: bool = False
 
@@ -228,6 +229,22 @@ def principal_arns(caller_arn: str) -> list[str]:
         return [caller_arn]
     partition, account, name = assumed.groups()
     return [f"arn:{partition}:iam::{account}:role/{name}", f"arn:{partition}:iam::{account}:role/*/{name}"]
+
+
+def caller_principal(aws: Aws) -> str:
+    """The caller as a portfolio principal (`register --add-caller`): an assumed role's session is its role,
+    read from IAM with its path (Service Catalog matches a principal's ARN exactly); a user is itself."""
+    arn = aws.caller_arn
+    assumed = ASSUMED_ROLE.fullmatch(arn)
+    if assumed:
+        return str(aws.client("iam").get_role(RoleName=assumed.group(3))["Role"]["Arn"])
+    if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:user/.+", arn):
+        raise BadInput(
+            f"the caller {arn} cannot be a portfolio principal: only IAM roles and users can",
+            field="--add-caller",
+            fix="run register as an IAM role or user, or name the role with --studio-role-arn",
+        )
+    return arn
 
 
 def ensure_bucket_policy(
@@ -575,6 +592,7 @@ def register(
                 field="--studio-role-arn",
                 fix="give arn:aws:iam::<account>:role/NAME",
             )
+    principals = studio_roles + [caller_principal(aws)] if options.add_caller else studio_roles
     launch_role = options.launch_role_arn or role_arn(
         aws.partition, aws.account, options.role_family, "Launch"
     )
@@ -622,7 +640,7 @@ def register(
     result.note("launch-constraint", action)
     done("launch-constraint")
 
-    result.note("principals", ensure_principals(sc, result.portfolio_id, studio_roles, dry_run=dry))
+    result.note("principals", ensure_principals(sc, result.portfolio_id, principals, dry_run=dry))
     done("principals")
     return result
 

@@ -1,5 +1,6 @@
 """No policy this project writes allows a wildcard action: the template's, the asset bucket's, and the roles
-`sm-mlops bootstrap` creates (their trust and inline policies). AWS's managed policies are not ours."""
+`sm-mlops bootstrap` creates (their trust policies, and the projects family's copies of AWS's policies). AWS's
+managed policies, attached as they are, are not ours."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from generator.policies import asset_bucket_policy
 from generator.render import variants
 from generator.template import build_template
 from scripts import iam_roles
+from scripts.common import CommandError
 
 ACCOUNT = "123456789012"
 
@@ -43,9 +45,28 @@ def written() -> dict[str, list[dict[str, Any]]]:
     for family in iam_roles.FAMILY_PREFIX:
         for kind in iam_roles.KINDS:
             role = iam_roles.role_name(family, kind)
-            out[f"bootstrap {role}"] = iam_roles.permissions("aws", ACCOUNT, family, kind)["Statement"]
             out[f"bootstrap {role} trust"] = iam_roles.trust_policy(iam_roles.TRUSTED[kind])["Statement"]
+    for name, document in written_copies().items():
+        out[f"bootstrap {name}"] = document["Statement"]
     return out
+
+
+def aws_document(source: str) -> dict[str, Any]:
+    """AWS's managed policy document, as moto ships it (its copy of AWS's)."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return dict(json.loads(aws_managed_policies_data)[source.rsplit("/", 1)[-1]]["Document"])
+
+
+def written_copies() -> dict[str, dict[str, Any]]:
+    """The policies bootstrap writes for the projects family: AWS's with the family's role names."""
+    family = "projects"
+    return {
+        iam_roles.family_policy_name(source, family): iam_roles.for_family(aws_document(source), family)
+        for kind in iam_roles.KINDS
+        for source in iam_roles.AWS_POLICIES[kind]
+        if source not in iam_roles.FAMILY_NEUTRAL
+    }
 
 
 WRITTEN = written()
@@ -77,7 +98,24 @@ def test_no_allow_statement_has_a_wildcard_action(source: str) -> None:
 
 
 def test_a_wildcard_allow_is_caught() -> None:
-    introduced = iam_roles.permissions("aws", ACCOUNT, "service-catalog", "Launch")["Statement"]
+    introduced = written_copies()["AmazonSageMakerAdmin-ProjectsServiceRolePolicy"]["Statement"]
     introduced.append({"Effect": "Allow", "Action": ["cloudformation:*"], "Resource": ["*"]})
     assert wildcard_allows(introduced) == [introduced[-1]]
     assert wildcard_allows([{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}])
+
+
+def test_bootstrap_refuses_to_write_a_copy_that_grants_a_whole_service() -> None:
+    granting = {"Statement": [{"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"}]}
+    with pytest.raises(CommandError, match="sagemaker:\\*"):
+        iam_roles.for_family(granting, "projects")
+
+
+def test_the_projects_copies_name_only_their_own_family() -> None:
+    """Each copy passes and names the projects family's roles only, and keeps AWS's actions."""
+    for name, document in written_copies().items():
+        text = json.dumps(document)
+        assert "ServiceCatalogProducts" not in text and "AmazonSageMakerServiceCatalog*" not in text, name
+        assert "AmazonSageMakerProjects" in text or "PassRole" not in text, name
+    launch = written_copies()["AmazonSageMakerAdmin-ProjectsServiceRolePolicy"]
+    source = aws_document(iam_roles.AWS_POLICIES["Launch"][0])
+    assert [s["Action"] for s in launch["Statement"]] == [s["Action"] for s in source["Statement"]]

@@ -16,6 +16,7 @@ from standin.servicecatalog.state import (
     Constraint,
     find_portfolio,
     find_product,
+    find_product_as_end_user,
     idempotent,
     launch_paths,
     moto_backend,
@@ -242,6 +243,6 @@ def list_principals_for_portfolio(ctx: Context, params: dict) -> dict:
 
 @operation(SERVICE, "ListLaunchPaths")
 def list_launch_paths(ctx: Context, params: dict) -> dict:
-    product = find_product(ctx, params.get("ProductId"))
+    product = find_product_as_end_user(ctx, params.get("ProductId"))
     paths = [{k: v for k, v in p.items() if k != "portfolio_id"} for p in launch_paths(ctx, product.id)]
     return {"LaunchPathSummaries": paths}

@@ -13,6 +13,7 @@ from standin.servicecatalog.state import (
     find_artifact,
     find_portfolio,
     find_product,
+    find_product_as_end_user,
     idempotent,
     launch_paths,
     moto_backend,
@@ -102,7 +103,7 @@ def create_product(ctx: Context, params: dict) -> dict:
 
 @operation(SERVICE, "DescribeProduct")
 def describe_product(ctx: Context, params: dict) -> dict:
-    product = find_product(ctx, params.get("Id"), params.get("Name"))
+    product = find_product_as_end_user(ctx, params.get("Id"), params.get("Name"))
     artifacts = [a for a in store(ctx).artifacts.get(product.id, []) if a.active]
     return {
         "ProductViewSummary": product.to_dict(),
@@ -165,7 +166,9 @@ def search_products(ctx: Context, params: dict) -> dict:
     products = [
         p
         for p in moto_backend(ctx).products.values()
-        if catalog.associations.get(p.id) and _matches_filters(ctx, p, params.get("Filters"))
+        if catalog.associations.get(p.id)
+        and launch_paths(ctx, p.id)
+        and _matches_filters(ctx, p, params.get("Filters"))
     ]
     page, extra = paginate(products, params)
     return {"ProductViewSummaries": [p.to_dict() for p in page], "ProductViewAggregations": {}, **extra}
@@ -221,11 +224,11 @@ def _parameters_of(template: dict) -> list[dict]:
                 "ParameterConstraints": {
                     "AllowedValues": [str(v) for v in spec.get("AllowedValues", [])],
                     **({"AllowedPattern": spec["AllowedPattern"]} if "AllowedPattern" in spec else {}),
-                    **(
-                        {"ConstraintDescription": spec["ConstraintDescription"]}
-                        if "ConstraintDescription" in spec
-                        else {}
-                    ),
+                    **{
+                        key: str(spec[key])
+                        for key in ("ConstraintDescription", "MaxLength", "MinLength", "MaxValue", "MinValue")
+                        if key in spec
+                    },
                 },
             }
         )
@@ -255,7 +258,13 @@ def describe_provisioning_artifact(ctx: Context, params: dict) -> dict:
 
 @operation(SERVICE, "DescribeProvisioningParameters")
 def describe_provisioning_parameters(ctx: Context, params: dict) -> dict:
-    artifact = _asked_artifact(ctx, params)
+    product = find_product_as_end_user(ctx, params.get("ProductId"), params.get("ProductName"))
+    artifact = find_artifact(
+        ctx, product.id, params.get("ProvisioningArtifactId"), params.get("ProvisioningArtifactName")
+    )
+    path = params.get("PathId") or params.get("PathName")
+    if path and not any(path in (p["Id"], p["Name"]) for p in launch_paths(ctx, product.id)):
+        raise AwsError("ResourceNotFoundException", f"Launch path {path} not found for product {product.id}.")
     return {
         "ProvisioningArtifactParameters": _parameters_of(load_template(ctx, artifact.template_url)[1]),
         "ConstraintSummaries": [],

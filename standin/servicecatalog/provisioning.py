@@ -49,10 +49,7 @@ def _resolve_path(ctx: Context, product_id: str, path_id: str | None) -> tuple[s
             "ResourceNotFoundException", f"Launch path {path_id} not found for product {product_id}."
         )
     if not paths:
-        raise AwsError(
-            "ResourceNotFoundException",
-            f"No launch paths found for product {product_id}: associate it with a portfolio first.",
-        )
+        raise AwsError("ResourceNotFoundException", f"No launch paths found for resource: {product_id}")
     if len(paths) > 1:
         raise AwsError(
             "InvalidParametersException",

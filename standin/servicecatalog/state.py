@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from standin.dispatch import AwsError, Context, present
+from standin.iam.identity import caller_arns, is_principal
 
 SERVICE = "servicecatalog"
 
@@ -201,6 +202,14 @@ def find_product(ctx: Context, product_id: str | None, name: str | None = None) 
     raise AwsError("InvalidParametersException", "ProductId (or ProductName) is required but was not given.")
 
 
+def find_product_as_end_user(ctx: Context, product_id: str | None, name: str | None = None) -> Any:
+    """The product, if the caller has a launch path to it; to anyone else it does not exist."""
+    product = find_product(ctx, product_id, name)
+    if not launch_paths(ctx, product.id):
+        raise AwsError("ResourceNotFoundException", f"Product {product.id} not found.")
+    return product
+
+
 def find_portfolio(ctx: Context, portfolio_id: str | None) -> Any:
     if not portfolio_id:
         raise AwsError("InvalidParametersException", "PortfolioId is required but was not given.")
@@ -241,11 +250,16 @@ def paginate(
 
 
 def launch_paths(ctx: Context, product_id: str) -> list[dict]:
+    """The product's launch paths the caller may use: one per portfolio that holds the product and has the
+    caller (its role or user, as IAM knows it from the request's credentials) among its principals."""
     catalog = store(ctx)
+    arns = caller_arns(ctx)
     paths = []
     for portfolio_id in catalog.associations.get(product_id, []):
         portfolio = moto_backend(ctx).portfolios.get(portfolio_id)
         if portfolio is None:
+            continue
+        if not any(is_principal(p, arns) for p in catalog.principals.get(portfolio_id, [])):
             continue
         constraints = [
             {"Type": c.type, "Description": c.description}

@@ -10,6 +10,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
+from demo.account import as_role
 from scripts import projects
 from scripts.common import Aws, Waiter
 from scripts.iam_roles import ensure_roles, trust_policy
@@ -51,8 +52,17 @@ def repos(name: str, connection: str) -> RepoOptions:
     )
 
 
+def scientist(aws: Aws) -> Aws:
+    """The admin's `aws` working as the Studio execution role (a principal of the portfolio), as a data
+    scientist in Studio does."""
+    return as_role(aws, studio_role(aws))
+
+
 def create(aws: Aws, product_id: str, name: str, connection: str) -> dict[str, Any]:
-    return projects.create_project(aws, name, product_id, repos(name, connection), {}, waiter=fast())
+    """`project create` as the Studio execution role."""
+    return projects.create_project(
+        scientist(aws), name, product_id, repos(name, connection), {}, waiter=fast()
+    )
 
 
 def bucket_settings(s3: Any, bucket: str) -> dict[str, Any]:

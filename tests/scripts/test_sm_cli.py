@@ -22,13 +22,18 @@ def test_bootstrap_dry_run_lists_and_creates_nothing_then_runs_twice(
 ) -> None:
     code, rows, _ = sm(capsys, "bootstrap", "--dry-run")
     assert code == 0
-    assert [r["action"] for r in rows] == ["would create"] * 8 + ["would enable"]
+    assert [r["action"].split(" with ")[0] for r in rows] == ["would create"] * 8 + ["would enable"]
     assert boto3.client("iam").list_roles()["Roles"] == []
     assert sm(capsys, "bootstrap")[0] == 0
     code, rows, _ = sm(capsys, "bootstrap")
-    assert code == 0 and [r["action"] for r in rows] == ["exists, unchanged"] * 8 + ["already enabled"]
+    assert code == 0
+    assert [r["action"] for r in rows] == ["exists, policies as AWS gives them"] * 8 + ["already enabled"]
     code, rows, _ = sm(capsys, "bootstrap", "--role-family", "projects", "--dry-run")
-    assert rows[0]["role"] == "AmazonSageMakerProjectsLaunchRole" and rows[0]["action"] == "would create"
+    assert rows[0]["role"] == "AmazonSageMakerProjectsLaunchRole"
+    assert rows[0]["action"] == (
+        "would create policy AmazonSageMakerAdmin-ProjectsServiceRolePolicy; "
+        "would create with AmazonSageMakerAdmin-ProjectsServiceRolePolicy"
+    )
 
 
 def test_connection_check_says_what_to_do_until_the_handshake(

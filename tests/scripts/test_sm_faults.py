@@ -19,7 +19,16 @@ import botocore.loaders
 import botocore.session
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
-from standin_world import bucket_settings, create, fast, no_sleep, register_model_version, repos, studio_role
+from standin_world import (
+    bucket_settings,
+    create,
+    fast,
+    no_sleep,
+    register_model_version,
+    repos,
+    scientist,
+    studio_role,
+)
 
 from scripts import cleanup, projects, servicecatalog
 from scripts.common import Aws, CommandError, NotFound
@@ -32,9 +41,10 @@ _LOADER = botocore.loaders.create_loader()
 class Faults:
     """Records the calls made through one session; the ``at``-th fails."""
 
-    def __init__(self, at: int | None = None) -> None:
+    def __init__(self, at: int | None = None, credentials: Any = None) -> None:
         self.at = at
         self.calls: list[str] = []
+        self.credentials = credentials  # another identity's (botocore Credentials), else the environment's
 
     def __call__(self, model: Any, **_: Any) -> None:
         self.calls.append(model.name)
@@ -45,18 +55,22 @@ class Faults:
     def session(self) -> Aws:
         core = botocore.session.get_session()
         core.register_component("data_loader", _LOADER)  # service models parsed once, not per session
+        if self.credentials is not None:
+            core._credentials = self.credentials
         session = boto3.session.Session(botocore_session=core)
         session.events.register("before-call", self)
         return Aws(session)
 
 
-def each_fault(command: Callable[[Aws], Any]) -> Iterator[tuple[int, str, Aws]]:
-    """Record ``command``'s calls once, then yield (N, operation, session failing at call N) for each N."""
-    recorded = Faults()
+def each_fault(command: Callable[[Aws], Any], as_who: Aws | None = None) -> Iterator[tuple[int, str, Aws]]:
+    """Record ``command``'s calls once, then yield (N, operation, session failing at call N) for each N;
+    the sessions have ``as_who``'s credentials when given."""
+    credentials = as_who.session._session.get_credentials() if as_who else None
+    recorded = Faults(credentials=credentials)
     command(recorded.session())
     assert recorded.calls, "the command made no AWS call"
     for at, operation in enumerate(recorded.calls, start=1):
-        yield at, operation, Faults(at).session()
+        yield at, operation, Faults(at, credentials).session()
 
 
 def run_with_fault(command: Callable[[Aws], Any], faulty: Aws) -> None:
@@ -104,10 +118,11 @@ def test_create_finishes_after_a_fault_at_any_call(aws: Aws, product: str, conne
             session, name, product, repos(name, connection), {}, waiter=fast()
         )
 
-    for at, operation, faulty in each_fault(command("recorded")):
+    studio = scientist(aws)
+    for at, operation, faulty in each_fault(command("recorded"), studio):
         name = f"create{at}"
         run_with_fault(command(name), faulty)
-        command(name)(aws)
+        command(name)(studio)
         state = project_state(aws, name)
         assert state == {**expected, "parameters": _renamed(expected["parameters"], "clean", name)}, (
             f"fault at call {at} ({operation})"
@@ -125,7 +140,7 @@ def test_update_finishes_after_a_fault_at_any_call(aws: Aws, v1: Path, product: 
 
     def project_at_v1(name: str) -> None:
         projects.create_project(
-            aws, name, product, repos(name, connection), {}, artifact_id=first, waiter=fast()
+            scientist(aws), name, product, repos(name, connection), {}, artifact_id=first, waiter=fast()
         )
 
     def command(name: str) -> Callable[[Aws], Any]:

@@ -6,7 +6,15 @@ import io
 from pathlib import Path
 
 import pytest
-from standin_world import catalog_counts, create, fast, no_sleep, register_model_version, studio_role
+from standin_world import (
+    catalog_counts,
+    create,
+    fast,
+    no_sleep,
+    register_model_version,
+    scientist,
+    studio_role,
+)
 
 from demo.inventory import inventory, leftovers
 from scripts import cleanup, cli, projects, servicecatalog
@@ -53,7 +61,7 @@ def test_create_refuses_bad_parameters_before_any_create_call(aws: Aws, v1: Path
     assert product
     bad = RepoOptions(build_repo="no-owner", deploy_repo="acme/d", connection_arn=connection)
     with pytest.raises(BadInput, match="ModelBuildCodeRepositoryFullname"):
-        projects.create_project(aws, "abalone", product, bad, {})
+        projects.create_project(scientist(aws), "abalone", product, bad, {})
     assert aws.client("sagemaker").list_projects()["ProjectSummaryList"] == []
 
 
@@ -116,7 +124,12 @@ def test_a_failed_creation_names_the_failing_resource_and_its_reason(
     )
     with pytest.raises(CommandError) as caught:
         projects.create_project(
-            aws, "abalone", product, repos, {}, waiter=Waiter("the project", timeout=300, interval=0.5)
+            scientist(aws),
+            "abalone",
+            product,
+            repos,
+            {},
+            waiter=Waiter("the project", timeout=300, interval=0.5),
         )
     message = str(caught.value)
     assert "CreateFailed" in message
@@ -227,7 +240,7 @@ def test_create_again_with_other_values_refuses_and_changes_nothing(
         seed_deploy=False,
     )
     with pytest.raises(CommandError, match="ModelBuildCodeRepositoryFullname") as caught:
-        projects.create_project(aws, "live", product, other, {}, waiter=fast())
+        projects.create_project(scientist(aws), "live", product, other, {}, waiter=fast())
     assert "sm-mlops project update live" in str(caught.value.fix)
     after = projects.describe(aws.client("sagemaker"), "live")["ServiceCatalogProvisioningDetails"]
     assert after == before

@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 import yaml
 from botocore.stub import Stubber
-from standin_world import create, fast, no_sleep, record_calls, register_model_version, repos, studio_role
+from standin_world import (
+    create,
+    fast,
+    no_sleep,
+    record_calls,
+    register_model_version,
+    repos,
+    scientist,
+    studio_role,
+)
 
 from scripts import cleanup, cli, models, projects
 from scripts.common import Aws, BadInput, CommandError, NotFound
@@ -74,7 +83,7 @@ def test_bad_parameters_are_refused_before_any_create_call(
     assert before[f"sagemaker-mlops-assets-{aws.account}-{aws.region}"]  # what register uploaded
     calls = record_calls(monkeypatch)
     with pytest.raises(BadInput) as caught:
-        projects.create_project(aws, "abalone", product, repos, explicit)
+        projects.create_project(scientist(aws), "abalone", product, repos, explicit)
     assert field in str(caught.value)
     assert "sagemaker.CreateProject" not in calls
     assert stored_objects(aws) == before  # no bucket, no object, no new version of one
@@ -109,7 +118,7 @@ def test_creating_again_reports_the_project_instead_of_failing(
     product = registered(aws, v1)
     first = create(aws, product, "abalone", connection)
     calls = record_calls(monkeypatch)
-    result = projects.create_project(aws, "abalone", product, repos("abalone", connection), {})
+    result = projects.create_project(scientist(aws), "abalone", product, repos("abalone", connection), {})
     assert (result["id"], result["status"]) == (first["id"], "CreateCompleted")
     assert "sagemaker.CreateProject" not in calls
 
@@ -132,7 +141,7 @@ def test_creating_over_a_failed_project_says_to_delete_it_first(
     assert projects.describe(aws.client("sagemaker"), "abalone")["ProjectStatus"] == "CreateFailed"
     calls = record_calls(monkeypatch)
     with pytest.raises(CommandError) as caught:
-        projects.create_project(aws, "abalone", product, repos("abalone", connection), {})
+        projects.create_project(scientist(aws), "abalone", product, repos("abalone", connection), {})
     assert "CreateFailed" in str(caught.value) and "project delete abalone" in str(caught.value.fix)
     assert "sagemaker.CreateProject" not in calls
 
@@ -371,7 +380,7 @@ def test_dry_run_checks_as_create_does_and_sends_nothing(
     product = registered(aws, v1)
     artifact = projects.active_artifact(aws.client("servicecatalog"), product)["Id"]
     calls = record_calls(monkeypatch)
-    plan = project_plan.plan_create(aws, "abalone", REPOS, {}, product_id=product)
+    plan = project_plan.plan_create(scientist(aws), "abalone", REPOS, {}, product_id=product)
     details = plan["request"]["ServiceCatalogProvisioningDetails"]
     assert (details["ProductId"], details["ProvisioningArtifactId"]) == (product, artifact)
     assert f"--product-id {product} --provisioning-artifact-id {artifact}" in plan["command"]

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from standin_world import fast, studio_role
+from standin_world import fast, scientist, studio_role
 
 from generator import seeding as seeding_generator
 from generator.config import VARIANTS
@@ -57,7 +57,7 @@ def test_update_to_the_next_release_reseeds_nothing_and_keeps_the_function(
     )
     for repo in (repos.build_repo, repos.deploy_repo):
         standin.admin.create_repository(repo, readme=f"# {repo}\n")
-    created = projects.create_project(aws, "abalone", product, repos, {}, waiter=fast())
+    created = projects.create_project(scientist(aws), "abalone", product, repos, {}, waiter=fast())
     assert created["status"] == "CreateCompleted", created
     names = Names("abalone", created["id"])
     builds = check_in_builds(aws, names)

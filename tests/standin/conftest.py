@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import boto3
 import pytest
 
 from demo.account import register_product
@@ -22,3 +23,24 @@ def registered(request, tmp_path, cached_assets):
         return register_product(standin, path).as_dict()
 
     return register
+
+
+@pytest.fixture
+def as_role(standin):
+    """A factory of clients working as a role (a Studio execution role, say): the admin's `sts:AssumeRole`
+    session, as a data scientist's requests carry it."""
+
+    def client(service: str, role_arn: str):
+        credentials = standin.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="studio-user")[
+            "Credentials"
+        ]
+        return boto3.client(
+            service,
+            endpoint_url=standin.endpoint_url,
+            region_name=standin.region,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+
+    return client

@@ -48,10 +48,10 @@ def test_portfolio_enablement(standin):
 
 
 def test_create_project_completes_with_repositories_pipelines_and_rule_then_delete_removes_stack(
-    standin, registered
+    standin, registered, as_role
 ):
     ids = registered(V1)
-    sm = standin.client("sagemaker")
+    sm = as_role("sagemaker", ids["studio_role"])  # a data scientist's Studio role, a portfolio principal
     created = sm.create_project(
         ProjectName="churn",
         ServiceCatalogProvisioningDetails={
@@ -92,9 +92,9 @@ def test_create_project_completes_with_repositories_pipelines_and_rule_then_dele
     assert any(pid in b for b in buckets), buckets
 
 
-def test_create_project_refuses_bad_parameters_naming_them(standin, registered):
+def test_create_project_refuses_bad_parameters_naming_them(standin, registered, as_role):
     ids = registered(V1)
-    sm = standin.client("sagemaker")
+    sm = as_role("sagemaker", ids["studio_role"])
     parameters = _parameters(standin, "maybe")
     with pytest.raises(ClientError) as error:
         sm.create_project(

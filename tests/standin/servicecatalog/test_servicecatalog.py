@@ -53,16 +53,17 @@ def _wait_record(sc, record_id, timeout=60):
     return wait_for(done, timeout, f"record {record_id} to leave CREATED/IN_PROGRESS")
 
 
-def test_registration_sequence_is_answered_and_studio_sees_the_product(standin, registered):
+def test_registration_sequence_is_answered_and_studio_sees_the_product(standin, registered, as_role):
     ids = registered(SMALL)
     sc = standin.client("servicecatalog")
+    studio = as_role("servicecatalog", ids["studio_role"])  # a principal: the end-user API answers it
     assert ids["artifact_id"].startswith("pa-")
     admin = sc.describe_product_as_admin(Id=ids["product_id"])
     assert {"Key": "sagemaker:studio-visibility", "Value": "true"} in admin["Tags"]
     assert [a["Id"] for a in admin["ProvisioningArtifactSummaries"]] == [ids["artifact_id"]]
     found = sc.search_products_as_admin(PortfolioId=ids["portfolio_id"])["ProductViewDetails"]
     assert [p["ProductViewSummary"]["ProductId"] for p in found] == [ids["product_id"]]
-    assert [p["ProductId"] for p in sc.search_products()["ProductViewSummaries"]] == [ids["product_id"]]
+    assert [p["ProductId"] for p in studio.search_products()["ProductViewSummaries"]] == [ids["product_id"]]
     constraints = sc.list_constraints_for_portfolio(PortfolioId=ids["portfolio_id"])["ConstraintDetails"]
     assert [c["Type"] for c in constraints] == ["LAUNCH"]
     described = sc.describe_constraint(Id=constraints[0]["ConstraintId"])
@@ -71,9 +72,9 @@ def test_registration_sequence_is_answered_and_studio_sees_the_product(standin, 
     assert principals == [{"PrincipalARN": ids["studio_role"], "PrincipalType": "IAM"}]
     portfolios = sc.list_portfolios_for_product(ProductId=ids["product_id"])["PortfolioDetails"]
     assert [p["Id"] for p in portfolios] == [ids["portfolio_id"]]
-    paths = sc.list_launch_paths(ProductId=ids["product_id"])["LaunchPathSummaries"]
+    paths = studio.list_launch_paths(ProductId=ids["product_id"])["LaunchPathSummaries"]
     assert len(paths) == 1 and paths[0]["ConstraintSummaries"][0]["Type"] == "LAUNCH"
-    product = sc.describe_product(Id=ids["product_id"])
+    product = studio.describe_product(Id=ids["product_id"])
     assert product["LaunchPaths"][0]["Id"] == paths[0]["Id"]
 
 
@@ -141,9 +142,9 @@ def test_create_product_refuses_a_template_that_is_not_in_s3(standin):
     assert sc.search_products_as_admin()["ProductViewDetails"] == []
 
 
-def test_provision_creates_a_stack_and_terminate_deletes_it(standin, registered):
+def test_provision_creates_a_stack_and_terminate_deletes_it(standin, registered, as_role):
     ids = registered(SMALL)
-    sc, cfn = standin.client("servicecatalog"), standin.client("cloudformation")
+    sc, cfn = as_role("servicecatalog", ids["studio_role"]), standin.client("cloudformation")
     record = sc.provision_product(
         ProductId=ids["product_id"],
         ProvisioningArtifactId=ids["artifact_id"],
@@ -200,10 +201,10 @@ def test_provision_creates_a_stack_and_terminate_deletes_it(standin, registered)
     ids=["pattern", "max-length", "allowed-values", "min-length", "missing", "unknown"],
 )
 def test_bad_parameter_refused_naming_it_before_anything_exists(
-    standin, registered, parameter, value, expected
+    standin, registered, as_role, parameter, value, expected
 ):
     ids = registered(V1)
-    sc = standin.client("servicecatalog")
+    sc = as_role("servicecatalog", ids["studio_role"])
     values = dict(GOOD_V1)
     if value is None:
         values.pop(parameter)
