@@ -26,7 +26,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from standin import footprints
+from standin import changes, footprints
+from standin.cloudformation.dependencies import moto_state
 from standin.codebuild.builds import BuildResult, Phase, now, stamp
 from standin.codebuild.buildspec import PHASES, BuildspecError, collect_artifacts, parse_buildspec
 from standin.codebuild.environments import VenvCache, build_environment, declared_names, requirements_hash
@@ -124,6 +125,7 @@ class BuildRunner:
             build.phases.append(Phase("COMPLETED", build.end_time))
             self._publish_log(build)
             build.done.set()
+            changes.notify()
         return build
 
     def _publish_log(self, build: BuildResult) -> None:
@@ -131,7 +133,8 @@ class BuildRunner:
         try:
             lines = [line for line in build.log_text.splitlines() if line.strip()]
             group, stream = f"/aws/codebuild/{build.project_name}", build.build_id.split(":", 1)[1]
-            footprints.log_stream(self.account_id, build.region, group, stream, lines)
+            with moto_state():  # builds end at the same time; moto's backends are not thread-safe
+                footprints.log_stream(self.account_id, build.region, group, stream, lines)
         except Exception as error:  # noqa: BLE001 - the local log file stays the record
             self._log(
                 build, f"[Container] {stamp()} (stand-in: log not copied to CloudWatch Logs: {error})\n"
@@ -160,6 +163,7 @@ class BuildRunner:
                 build.end_time = now()
                 build.current_phase = "COMPLETED"
                 build.done.set()
+                changes.notify()
                 return
             self.run(project, build=build, **{**kwargs, **extra})
 
@@ -175,6 +179,7 @@ class BuildRunner:
         build.phases.append(phase)
         build.current_phase = name
         self._log(build, f"\n[Container] {stamp()} Entering phase {name}\n")
+        changes.notify()
         return phase
 
     def _end_phase(self, build: BuildResult, phase: Phase, ok: bool, message: str = "") -> None:
