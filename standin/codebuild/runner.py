@@ -48,7 +48,8 @@ class BuildRunner:
     ) -> None:
         self.work_root = Path(work_root)
         self.env = dict(env or {})
-        self.cache = VenvCache(Path(cache_dir) if cache_dir else self.work_root / "build-cache")
+        # Kept across projects and stand-in runs (the user's cache) unless a folder is given.
+        self.cache = VenvCache(Path(cache_dir) if cache_dir else None)
         self.account_id = account_id
         self.region = self.env.get("AWS_REGION", region)
         self.builds: dict[str, BuildResult] = {}
@@ -236,7 +237,9 @@ class BuildRunner:
         self._end_phase(build, phase, True)
 
         phase = self._phase(build, "PROVISIONING")
-        venv = self.cache.get(requirements_hash(src_dir, *secondary_dirs.values()))
+        venv = self.cache.checkout(
+            requirements_hash(src_dir, *secondary_dirs.values()), build.work_dir / "venv"
+        )
         home = build.work_dir / "home"
         home.mkdir()
         env = build_environment(
