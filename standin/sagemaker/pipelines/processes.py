@@ -115,13 +115,14 @@ def _job_server(python: str) -> _Server:
         return _server
 
 
-def forks_script(command: list[str], python: str) -> bool:
-    """Whether `command` is `python <script>.py ...` with the stand-in's interpreter (forked, not started)."""
+def forks_script(command: list[str], python: str, cwd: Path) -> bool:
+    """Whether `command` is `python <script>.py ...` with the stand-in's interpreter, the script (absolute or
+    in `cwd`) a file: such a job is forked from the job server, not started."""
     return (
         len(command) >= 2
         and command[0] == python
         and command[1].endswith(".py")
-        and Path(command[1]).is_file()
+        and (cwd / command[1]).is_file()
     )
 
 
@@ -130,7 +131,7 @@ def run(
 ) -> int:
     """Run `command` to its end with its output appended to `log_path`; its exit code (negative: killed by
     that signal). JobTimeout after `timeout` seconds (the process is killed)."""
-    if forks_script(command, python):
+    if forks_script(command, python, cwd):
         try:
             return _job_server(python).run(command[1], command[2:], cwd, env, log_path, timeout)
         except OSError:

@@ -37,7 +37,10 @@ def run(tmp_path: Path, command: list[str], timeout: float = 120) -> tuple[int, 
 
 
 def test_a_script_job_is_forked_with_the_libraries_loaded_and_answers_as_python_would(tmp_path, script):
-    assert processes.forks_script([sys.executable, str(script)], sys.executable)
+    assert processes.forks_script([sys.executable, str(script)], sys.executable, tmp_path)
+    # a script named relative to the job's folder (script-mode training runs `python train.py` in its code)
+    assert processes.forks_script([sys.executable, "job.py"], sys.executable, script.parent)
+    assert not processes.forks_script([sys.executable, "job.py"], sys.executable, tmp_path)
     for argument, status in (("ok", 0), ("went wrong", 1)):
         code, output = run(tmp_path, [sys.executable, str(script), argument])
         plain = subprocess.run(
@@ -60,7 +63,15 @@ def test_a_job_past_its_time_is_killed(tmp_path):
 
 
 def test_another_command_runs_as_a_subprocess(tmp_path):
-    assert not processes.forks_script(["bash", "-c", "exit 3"], sys.executable)
+    assert not processes.forks_script(["bash", "-c", "exit 3"], sys.executable, tmp_path)
     assert run(tmp_path, ["bash", "-c", "echo hi; exit 3"]) == (3, "hi\n")
     with pytest.raises(processes.JobTimeout):
         run(tmp_path, ["sleep", "30"], timeout=0.5)
+
+
+def test_a_script_named_relative_to_the_jobs_folder_is_forked_there(tmp_path, script):
+    log = tmp_path / "job.log"
+    log.write_text("")
+    code = processes.run([sys.executable, "job.py", "ok"], script.parent, {}, log, 120, sys.executable)
+    assert code == 0 and "loaded before the script: True" in log.read_text()
+    assert f"cwd {script.parent}" in log.read_text()
