@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from standin import changes, footprints
-from standin.cloudformation.dependencies import moto_state
 from standin.codebuild.builds import BuildResult, Phase, now, stamp
 from standin.codebuild.buildspec import PHASES, BuildspecError, collect_artifacts, parse_buildspec
 from standin.codebuild.environments import VenvCache, build_environment, declared_names, requirements_hash
@@ -134,8 +133,7 @@ class BuildRunner:
         try:
             lines = [line for line in build.log_text.splitlines() if line.strip()]
             group, stream = f"/aws/codebuild/{build.project_name}", build.build_id.split(":", 1)[1]
-            with moto_state():  # builds end at the same time; moto's backends are not thread-safe
-                footprints.log_stream(self.account_id, build.region, group, stream, lines)
+            footprints.log_stream(self.account_id, build.region, group, stream, lines)
         except Exception as error:  # noqa: BLE001 - the local log file stays the record
             self._log(
                 build, f"[Container] {stamp()} (stand-in: log not copied to CloudWatch Logs: {error})\n"

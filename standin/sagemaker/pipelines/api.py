@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from standin import engines, footprints
-from standin.cloudformation.dependencies import moto_state
 from standin.dispatch import AwsError, Context, on_reset, operation
 from standin.sagemaker.pipelines.definition import DefinitionError, resolve_parameters
 from standin.sagemaker.pipelines.engine import PipelineRun
@@ -122,8 +121,7 @@ def start_execution(ctx: Context, params: dict[str, Any]) -> ExecutionRecord:
     footprints.execution_started(account, region, name, record.execution_id)
 
     def on_job(kind: str, job: str) -> None:
-        with moto_state():  # steps run at the same time; moto's backends are not thread-safe
-            footprints.job_started(account, region, record.execution_id, kind, job)
+        footprints.job_started(account, region, record.execution_id, kind, job)
 
     parallelism = params.get("ParallelismConfiguration") or pipeline.parallelism_configuration or {}
 
