@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import pkgutil
 import sys
@@ -11,6 +12,7 @@ import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+LOGS = HERE.parent / "build" / "bench"
 
 
 def modules() -> list[str]:
@@ -25,11 +27,20 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.only or modules():
         print(f"\n== {name}", flush=True)
         started = time.perf_counter()
+        # What the section's programs print (progress of the commands, the in-process Lambdas' output) goes to
+        # a log file, so the figures stand alone.
+        LOGS.mkdir(parents=True, exist_ok=True)
         try:
-            rows = importlib.import_module(f"bench.{name}").run()
+            with (
+                (LOGS / f"{name}.log").open("w") as log,
+                contextlib.redirect_stdout(log),
+                contextlib.redirect_stderr(log),
+            ):
+                rows = importlib.import_module(f"bench.{name}").run()
         except Exception:  # noqa: BLE001 - a broken bench is reported, and the others still run
             failed += 1
             traceback.print_exc()
+            print(f"  (its output: {LOGS / f'{name}.log'})")
             continue
         width = max((len(label) for label, _ in rows), default=0)
         for label, value in rows:

@@ -67,6 +67,7 @@ def _seeding_build() -> tuple[str, str]:
             "REPOSITORY_BRANCH": "main",
             "SEED_CODE_S3_URI": f"s3://{bucket}/{assets['modelbuild'].key}",
             "SEED_CODE_ID": assets["modelbuild"].key.rsplit("/", 1)[-1],
+            "SEED_CODE_SHA256": assets["modelbuild"].sha256,
         }
         began = time.perf_counter()
         build_id = codebuild.start_build(
@@ -80,6 +81,10 @@ def _seeding_build() -> tuple[str, str]:
 
         status = wait_for(finished, 900, f"the seed check-in build {build_id}")
         seconds = time.perf_counter() - began
+        if status != "SUCCEEDED":
+            phases = codebuild.batch_get_builds(ids=[build_id])["builds"][0]["phases"]
+            failed = [c["message"] for p in phases for c in p.get("contexts") or []]
+            status = f"{status}: {'; '.join(failed)[:300]}"
     return (
         "build: seed check-in (aws s3 cp, git clone/commit/push via the proxy URL)",
         f"{seconds:.1f} s {status}",

@@ -27,12 +27,10 @@ def _checkin(script: Path, repo_url: str, seed_zip: Path, seed_id: str, home: Pa
     return elapsed, result.stdout
 
 
-def run() -> list[tuple[str, str]]:
-    rows: list[tuple[str, str]] = []
-    built = assets.build_assets()
-    for name, asset in built.items():
-        rows.append((f"{name} zip", f"{len(asset.data):,} bytes ({asset.key})"))
-    seed = built[assets.MODELBUILD]
+def checkin_times(count: int = CHECKINS) -> tuple[list[float], list[float]]:
+    """Seconds of `count` check-ins of the modelbuild seed into new repositories, and of the same again
+    (nothing to do): the work a seeding build does, done directly."""
+    seed = assets.build_assets()[assets.MODELBUILD]
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         seed_zip = root / "seed.zip"
@@ -41,13 +39,24 @@ def run() -> list[tuple[str, str]]:
         script = assets.BOOTSTRAP_DIR / "checkin.py"
         first, again = [], []
         with GitServer(root / "repos") as server:
-            for index in range(CHECKINS):
+            for index in range(count):
                 name = f"bench/repo-{index}"
                 server.create_repository(name, readme="placeholder\n")
                 url = server.proxy_url("123456789012", "us-east-1", "bench", name)
                 first.append(_checkin(script, url, seed_zip, seed.key.rsplit("/", 1)[-1], root / "home")[0])
                 again.append(_checkin(script, url, seed_zip, seed.key.rsplit("/", 1)[-1], root / "home")[0])
-    median = CHECKINS // 2
-    rows.append((f"check-in of the modelbuild seed, median of {CHECKINS}", f"{sorted(first)[median]:.2f} s"))
-    rows.append(("second check-in (nothing to do), median", f"{sorted(again)[median]:.2f} s"))
+    return first, again
+
+
+def median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+def run() -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    for name, asset in assets.build_assets().items():
+        rows.append((f"{name} zip", f"{len(asset.data):,} bytes ({asset.key})"))
+    first, again = checkin_times()
+    rows.append((f"check-in of the modelbuild seed, median of {CHECKINS}", f"{median(first):.2f} s"))
+    rows.append(("second check-in (nothing to do), median", f"{median(again):.2f} s"))
     return rows

@@ -153,10 +153,11 @@ class Walkthrough:
         return self.standin.client(service)
 
     def wait(self, what: str, check: Callable[[], T | None], missing: str, timeout: float | None = None) -> T:
-        """Poll `check` until it returns a value; on timeout say what it waited for, how long, and which part
-        did not do its work."""
+        """Check `check` until it returns a value, again each time the stand-in's state changes (see
+        `standin.testing.wait_for`); on timeout say what it waited for, how long, and which part did not do
+        its work."""
         try:
-            return wait_for(check, timeout or self.timeout, what, interval=1.0)
+            return wait_for(check, timeout or self.timeout, what)
         except AssertionError as error:
             raise self.fail(f"{error}: {missing}") from None
 

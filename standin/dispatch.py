@@ -45,6 +45,8 @@ from xml.sax.saxutils import escape
 
 import botocore.session
 
+from standin import changes
+
 Handler = Callable[["Context", dict], dict]
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -120,6 +122,20 @@ def present(**members: Any) -> dict[str, Any]:
         for name, value in members.items()
         if value is not None and value != "" and value != [] and value != {}
     }
+
+
+# Operations that only read: a waiter's own checks (describe, list) must not wake the waiters again.
+_READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "Search", "Scan", "Head")
+
+
+def _may_write(request: Request) -> bool:
+    """Whether a request may have changed state (anything but a GET and a read operation)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    action = request.headers.get("x-amz-target", "").rsplit(".", 1)[-1] or request.query.get("Action", "")
+    if not action and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        action = dict(parse_qsl(request.body.decode(errors="replace"))).get("Action", "")
+    return not action.startswith(_READ_PREFIXES)
 
 
 class AwsError(Exception):
@@ -346,7 +362,10 @@ class Layer:
         request = self._read(environ, body)
         found = self._find(request)
         if found is None:
-            return self.moto_app(environ, start_response)
+            answer = self.moto_app(environ, start_response)
+            if _may_write(request):
+                changes.notify()
+            return answer
         handler, op_name, protocol, params = found
         ctx = Context(
             service=request.service or "",
@@ -364,6 +383,8 @@ class Layer:
             status, headers, payload = 200, *self._serialise(protocol, op_name, result)
         except AwsError as error:
             status, headers, payload = error.status, *self._serialise_error(protocol, error)
+        if _may_write(request):
+            changes.notify()
         start_response(f"{status} {'OK' if status < 400 else 'Error'}", list(headers.items()))
         return [payload]
 

@@ -10,12 +10,16 @@ Everything here goes straight to moto's backends: it is AWS acting, not a caller
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
 JOB_LOG_GROUP = {"Processing": "/aws/sagemaker/ProcessingJobs", "Training": "/aws/sagemaker/TrainingJobs"}
 EVENTS_PER_PUT = 5000  # a batch PutLogEvents takes (AWS's limit is 10,000 events)
 TRIAL_COMPONENT_SUFFIX = {"Processing": "-aws-processing-job", "Training": "-aws-training-job"}
+# Builds and a pipeline's steps end at the same time and write the same group (create-if-missing is not
+# atomic in moto): every footprint is written under this lock.
+_lock = threading.RLock()
 
 
 def _backend(service: str, account_id: str, region: str) -> Any:
@@ -26,6 +30,11 @@ def _backend(service: str, account_id: str, region: str) -> Any:
 
 def log_stream(account_id: str, region: str, group: str, stream: str, lines: list[str] | None = None) -> None:
     """Create ``group`` if missing and the stream in it, with ``lines`` as its events."""
+    with _lock:
+        _log_stream(account_id, region, group, stream, lines)
+
+
+def _log_stream(account_id: str, region: str, group: str, stream: str, lines: list[str] | None) -> None:
     logs = _backend("logs", account_id, region)
     if group not in logs.groups:
         logs.create_log_group(group, {})
@@ -40,15 +49,21 @@ def log_stream(account_id: str, region: str, group: str, stream: str, lines: lis
 
 def execution_started(account_id: str, region: str, pipeline: str, execution_id: str) -> None:
     """The pipeline's Experiment (made on its first execution) and this execution's Trial."""
-    sagemaker = _backend("sagemaker", account_id, region)
-    if pipeline not in sagemaker.experiments:
-        sagemaker.create_experiment(pipeline)
-    if execution_id not in sagemaker.trials:
-        sagemaker.create_trial(execution_id, pipeline)
+    with _lock:
+        sagemaker = _backend("sagemaker", account_id, region)
+        if pipeline not in sagemaker.experiments:
+            sagemaker.create_experiment(pipeline)
+        if execution_id not in sagemaker.trials:
+            sagemaker.create_trial(execution_id, pipeline)
 
 
 def job_started(account_id: str, region: str, execution_id: str, kind: str, job: str) -> None:
     """A job's log stream in its kind's shared group and its trial component in the execution's Trial."""
+    with _lock:
+        _job_started(account_id, region, execution_id, kind, job)
+
+
+def _job_started(account_id: str, region: str, execution_id: str, kind: str, job: str) -> None:
     log_stream(account_id, region, JOB_LOG_GROUP[kind], f"{job}/algo-1-{int(time.time())}")
     sagemaker = _backend("sagemaker", account_id, region)
     component = job + TRIAL_COMPONENT_SUFFIX[kind]

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar
 
+from standin import changes
+
 T = TypeVar("T")
 
 # The Studio service roles the template's default family refers to, and the services that assume them.
@@ -95,20 +97,25 @@ def wait_for(
     predicate: Callable[[], T | None | Literal[False]],
     timeout: float = 60.0,
     what: str = "the condition",
-    interval: float = 0.1,
+    interval: float = 0.25,
 ) -> T:
-    """Poll ``predicate`` until it returns something truthy and return it.
+    """Check ``predicate`` until it returns something truthy and return it.
 
-    The one polling loop of the tests, the bench and the demo: at ``timeout`` it raises AssertionError naming
-    ``what`` it waited for and for how long (never returns empty-handed)."""
+    The one waiting loop of the tests, the bench and the demo. Between checks it sleeps until the stand-in
+    notes a change (``standin.changes``: a write request, a build's phase, a pipeline step, a stack event), so
+    it wakes when what it waits for may have happened; ``interval`` is only the longest it sleeps without
+    such a note (for a stand-in in another process). At ``timeout`` it raises AssertionError naming ``what``
+    it waited for and for how long (never returns empty-handed)."""
     deadline = time.monotonic() + timeout
     while True:
+        seen = changes.version()
         value = predicate()
         if value:
             return value
-        if time.monotonic() >= deadline:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(interval)
+        changes.wait(seen, min(interval, remaining))
 
 
 def pipeline_runs(codepipeline: Any, pipeline: str) -> list[dict]:

@@ -22,7 +22,7 @@ from moto.cloudformation.utils import generate_stack_id
 
 # moto_fixes imports this package (the custom resource, the dependency order) to correct moto with it; the
 # engine uses moto_fixes only when a stack runs, so the import order between the two never matters.
-from standin import moto_fixes
+from standin import changes, moto_fixes
 from standin.cloudformation import stack_role
 from standin.cloudformation.dependencies import creation_order, dependencies, moto_state, run_when_ready
 from standin.dispatch import AwsError
@@ -56,6 +56,7 @@ def _event(
     stack.events.append(
         Event(stack.stack_id, stack.name, logical_id, physical_id or "", resource_type, status, reason, None)
     )
+    changes.notify()
 
 
 def _prepare_stack(
@@ -201,6 +202,7 @@ def _create_resources(stack: Stack, disable_rollback: bool) -> None:
         stack._add_stack_event(stack.status)
     finally:
         moto_fixes.STACK_WORKER.stack_id = None
+        changes.notify()
 
 
 def _delete_resources(stack: Stack) -> bool:
@@ -303,6 +305,7 @@ def delete_stack_async(
             backend.deleted_stacks[stack.stack_id] = stack
         finally:
             moto_fixes.STACK_WORKER.stack_id = None
+            changes.notify()
 
     _in_background(stack, "delete", run, env)
 
@@ -353,6 +356,7 @@ def update_stack_async(
             stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
         finally:
             moto_fixes.STACK_WORKER.stack_id = None
+            changes.notify()
 
     _in_background(stack, "update", run, env)
     return stack.stack_id

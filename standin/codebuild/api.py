@@ -7,7 +7,6 @@ Projects are moto's (``codebuild_projects``); builds run on the stand-in's ``Bui
 from __future__ import annotations
 
 import io
-import os
 import tempfile
 import zipfile
 from pathlib import Path
@@ -31,11 +30,9 @@ def runner_for(standin: Any) -> BuildRunner:
 
 def _new_runner(standin: Any) -> BuildRunner:
     state = getattr(standin, "state_dir", None) or tempfile.mkdtemp(prefix="standin-builds-")
-    cache = os.environ.get("STANDIN_BUILD_CACHE")
     return BuildRunner(
         Path(state) / "codebuild",
         env=dict(getattr(standin, "env", {}) or {}),
-        cache_dir=Path(cache) if cache else None,
         account_id=getattr(standin, "account_id", "123456789012"),
         region=getattr(standin, "region", "us-east-1"),
     )

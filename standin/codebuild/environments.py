@@ -6,11 +6,14 @@
 - ``python3``/``pip`` from a virtual environment made once per requirements hash (the hash of the sources'
   ``requirements*.txt``, ``setup.py``, ``setup.cfg``, ``pyproject.toml``) that sees the stand-in's own
   packages (the SageMaker SDK, boto3, the AWS CLI) through a ``.pth`` file, so ``pip install .`` of a seed
-  finds its dependencies already there and the second build with the same requirements reuses the first's.
+  finds its dependencies already there; the environments (and pip's cache) are kept per user across projects
+  and stand-in runs (``VenvCache``), and each build runs in its own copy, as each CodeBuild build starts
+  from a clean image.
 """
 
 from __future__ import annotations
 
+import fcntl
 import fnmatch
 import hashlib
 import os
@@ -44,42 +47,85 @@ def requirements_hash(*folders: Path | None) -> str:
     return digest.hexdigest()[:16]
 
 
-class VenvCache:
-    """Virtual environments by requirements hash, each seeing the stand-in's own site-packages."""
+def default_cache_root() -> Path:
+    """Where build environments are kept between stand-in runs: ``$STANDIN_BUILD_CACHE``, else
+    ``$XDG_CACHE_HOME/sm-mlops-standin`` (``~/.cache/sm-mlops-standin``)."""
+    explicit = os.environ.get("STANDIN_BUILD_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sm-mlops-standin"
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.pip_cache = root / "pip-cache"
+
+class VenvCache:
+    """Build environments by requirements hash, shared by every project and every stand-in run of a user.
+
+    The cache keeps one virtual environment per key (the requirements hash and the interpreter it points at),
+    seeing the stand-in's own site-packages through a ``.pth`` file. A build never runs in it: ``checkout``
+    copies it into the build's own folder (a few small files: the interpreter is a symbolic link), so what a
+    build installs stays in that build. Making an environment is guarded by a lock file and ends with an
+    atomic rename, so stand-ins in several processes (parallel tests) can share the cache."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_cache_root()
+        self.pip_cache = self.root / "pip-cache"
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> Path:
-        target = self.root / f"venv-{key}"
-        with self._lock:
-            if (target / "bin" / "python3").exists():
-                return target
-            self.root.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".venv-{key}-", dir=self.root))
-            shutil.rmtree(staging)
+    def key(self, requirements: str) -> str:
+        """The requirements' hash with the interpreter and the site-packages the environment sees."""
+        identity = "\0".join([requirements, sys.executable, sys.version, *_base_site_packages()])
+        return hashlib.sha256(identity.encode()).hexdigest()[:16]
+
+    def get(self, requirements: str) -> Path:
+        """The cached environment for ``requirements`` (a ``requirements_hash``), made on first use."""
+        target = self.root / f"venv-{self.key(requirements)}"
+        if (target / "bin" / "python3").exists():
+            return target
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._lock, (self.root / f".lock-{target.name}").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be making the same environment
+            if not (target / "bin" / "python3").exists():
+                self._make(target)
+        return target
+
+    def checkout(self, requirements: str, destination: Path) -> Path:
+        """A build's own copy of the cached environment for ``requirements`` at ``destination``."""
+        template = self.get(requirements)
+        shutil.copytree(template, destination, symlinks=True)
+        for script in (destination / "bin").iterdir():
+            # bin/activate* name the environment's folder; the pip shims and python are location-free.
+            if script.is_file() and not script.is_symlink() and script.name.startswith("activate"):
+                text = script.read_text(errors="surrogateescape")
+                script.write_text(text.replace(str(template), str(destination)), errors="surrogateescape")
+        return destination
+
+    def _make(self, target: Path) -> None:
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=self.root))
+        shutil.rmtree(staging)
+        try:
             # --without-pip: pip comes from the stand-in's site-packages through the .pth file (fast).
             subprocess.run(
                 [sys.executable, "-m", "venv", "--without-pip", str(staging)], check=True, capture_output=True
             )
             site = next((staging / "lib").glob("python3*/site-packages"))
-            parents = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
-            (site / "standin-base.pth").write_text("".join(f"{p}\n" for p in parents))
-            python = staging / "bin" / "python"
+            (site / "standin-base.pth").write_text("".join(f"{p}\n" for p in _base_site_packages()))
             for name in ("pip", "pip3"):
                 shim = staging / "bin" / name
-                # The shim points at the final location, where the venv is moved below.
-                shim.write_text(f'#!/bin/sh\nexec "{target}/bin/python" -m pip "$@"\n')
+                shim.write_text('#!/bin/sh\nexec "$(dirname "$0")/python" -m pip "$@"\n')
                 shim.chmod(0o755)
-            if not python.exists():
+            if not (staging / "bin" / "python").exists():
                 raise RuntimeError(f"virtual environment at {staging} has no python")
-            try:
-                staging.rename(target)
-            except OSError:
-                shutil.rmtree(staging, ignore_errors=True)
-            return target
+            for script in (staging / "bin").iterdir():
+                if script.is_file() and not script.is_symlink() and script.name.startswith("activate"):
+                    text = script.read_text(errors="surrogateescape")
+                    script.write_text(text.replace(str(staging), str(target)), errors="surrogateescape")
+            staging.rename(target)  # atomic: a reader sees no environment or a whole one
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _base_site_packages() -> list[str]:
+    return [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
 
 
 def declared_names(

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from standin import footprints
+from standin import changes, footprints
 from standin.codebuild.builds import BuildResult, Phase, now, stamp
 from standin.codebuild.buildspec import PHASES, BuildspecError, collect_artifacts, parse_buildspec
 from standin.codebuild.environments import VenvCache, build_environment, declared_names, requirements_hash
@@ -47,7 +47,8 @@ class BuildRunner:
     ) -> None:
         self.work_root = Path(work_root)
         self.env = dict(env or {})
-        self.cache = VenvCache(Path(cache_dir) if cache_dir else self.work_root / "build-cache")
+        # Kept across projects and stand-in runs (the user's cache) unless a folder is given.
+        self.cache = VenvCache(Path(cache_dir) if cache_dir else None)
         self.account_id = account_id
         self.region = self.env.get("AWS_REGION", region)
         self.builds: dict[str, BuildResult] = {}
@@ -124,6 +125,7 @@ class BuildRunner:
             build.phases.append(Phase("COMPLETED", build.end_time))
             self._publish_log(build)
             build.done.set()
+            changes.notify()
         return build
 
     def _publish_log(self, build: BuildResult) -> None:
@@ -160,6 +162,7 @@ class BuildRunner:
                 build.end_time = now()
                 build.current_phase = "COMPLETED"
                 build.done.set()
+                changes.notify()
                 return
             self.run(project, build=build, **{**kwargs, **extra})
 
@@ -175,6 +178,7 @@ class BuildRunner:
         build.phases.append(phase)
         build.current_phase = name
         self._log(build, f"\n[Container] {stamp()} Entering phase {name}\n")
+        changes.notify()
         return phase
 
     def _end_phase(self, build: BuildResult, phase: Phase, ok: bool, message: str = "") -> None:
@@ -231,7 +235,9 @@ class BuildRunner:
         self._end_phase(build, phase, True)
 
         phase = self._phase(build, "PROVISIONING")
-        venv = self.cache.get(requirements_hash(src_dir, *secondary_dirs.values()))
+        venv = self.cache.checkout(
+            requirements_hash(src_dir, *secondary_dirs.values()), build.work_dir / "venv"
+        )
         home = build.work_dir / "home"
         home.mkdir()
         env = build_environment(

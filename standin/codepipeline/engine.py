@@ -21,7 +21,7 @@ from typing import Any
 
 from moto.backends import get_backend
 
-from standin import engines, hooks
+from standin import changes, engines, hooks
 from standin.codepipeline.actions.approval import approval_action
 from standin.codepipeline.actions.cloudformation import cloudformation_action
 from standin.codepipeline.actions.codebuild import codebuild_action
@@ -101,6 +101,7 @@ class PipelineRuntime:
                 if execution.stop_requested:
                     break
                 execution.stage_status[stage["name"]] = "InProgress"
+                changes.notify()
                 ok = self._run_stage(execution, stage)
                 execution.stage_status[stage["name"]] = "Succeeded" if ok else "Failed"
                 if execution.stop_requested:
@@ -131,6 +132,7 @@ class PipelineRuntime:
                 self.cond.notify_all()
             execution.updated = now()
             execution.done.set()
+            changes.notify()
 
     def _enter(self, execution: Execution, key: tuple[str, str], held: tuple[str, str] | None) -> None:
         """Wait until the stage is free (not in PARALLEL mode), then move into it from the stage held."""
@@ -163,6 +165,7 @@ class PipelineRuntime:
             group = [a for a in actions if int(a.get("runOrder", 1)) == order]
             runs = [ActionRun(execution.execution_id, stage["name"], action) for action in group]
             execution.actions.extend(runs)
+            changes.notify()
             ok = True
             for run in runs:
                 if execution.stop_requested:
@@ -197,6 +200,7 @@ class PipelineRuntime:
         if execution.stop_requested and run.status != "Succeeded":
             run.status = "Abandoned"
         run.updated = execution.updated = now()
+        changes.notify()
         return run.status == "Succeeded"
 
     # ------------------------------------------------------------------------------------------- artifacts

@@ -21,7 +21,7 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> local_run.LocalRunResult
     return local_run.run_local(DATA_FILE, tmp_path_factory.mktemp("local-run"))
 
 
-@pytest.mark.slow  # three Python processes (pandas, scikit-learn, xgboost): about 8 s on 2 cores
+@pytest.mark.slow  # three jobs (pandas, scikit-learn, xgboost loaded once): about 3 s on 2 cores
 def test_the_local_run_passes_the_gate(result: local_run.LocalRunResult) -> None:
     assert 0 < result.mse <= MSE_THRESHOLD
     report = json.loads(result.evaluation_file.read_text())
@@ -86,3 +86,36 @@ def test_preprocess_writes_label_first_without_header(tmp_path: Path) -> None:
     assert train.shape[1] == 1 + 7 + 3  # rings, seven measurements, three one-hot sex columns
     assert train[0].between(1, 29).all()
     assert train.iloc[:, 1:8].mean().abs().max() < 1e-6  # scaled on the training rows
+
+
+def test_each_job_gets_its_own_arguments_environment_and_folder_and_they_are_restored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+    import sys
+
+    before = (sys.argv[:], os.getcwd(), dict(os.environ), sys.path[:])
+    broken, empty, test_dir = tmp_path / "job", tmp_path / "empty.tar.gz", tmp_path / "test"
+    test_dir.mkdir()
+    with tarfile.open(empty, "w:gz"):
+        pass
+    with pytest.raises(RuntimeError, match=r"evaluate.py failed with exit code 1"):
+        # no model in the archive: the script's own SystemExit message, then the job's failure
+        local_run.run_evaluation(empty, test_dir, broken)
+    assert "no xgboost-model file inside" in capsys.readouterr().err
+    assert (sys.argv, os.getcwd(), dict(os.environ), sys.path) == before
+    assert (broken / "code" / "evaluate.py").is_file()
+
+
+@pytest.mark.slow
+def test_the_jobs_run_in_this_process_so_their_libraries_load_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    def no_child_process(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"a job started a process: {args}")
+
+    monkeypatch.setattr(subprocess, "run", no_child_process)
+    monkeypatch.setattr(subprocess, "Popen", no_child_process)
+    assert local_run.run_local(DATA_FILE, tmp_path).passed

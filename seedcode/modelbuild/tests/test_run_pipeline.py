@@ -103,6 +103,13 @@ def test_polling_starts_fast_then_slows_down_to_a_minute() -> None:
     assert clock.sleeps[-1] == run_pipeline.MAX_POLL_SECONDS
     # A 40-minute execution costs a few dozen polls, not a thousand.
     assert len(clock.sleeps) == 40
+    assert sum(clock.sleeps) > 25 * 60  # 40 polls cover half an hour
+
+
+def test_a_short_execution_is_seen_soon_after_it_ends() -> None:
+    _, _, clock = wait(ScriptedClient([("Executing", {})] * 3 + [("Succeeded", {})]))
+    # three polls while it runs: it ended within the last wait, which is a fraction of the time waited
+    assert len(clock.sleeps) == 3 and sum(clock.sleeps) < 3
 
 
 def test_the_timeout_is_honoured_and_reported() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
+from standin import changes
 from standin.codepipeline.executions import ActionFailed, ActionRun, Execution
 
 if TYPE_CHECKING:
@@ -16,6 +17,7 @@ def approval_action(rt: PipelineRuntime, execution: Execution, run: ActionRun) -
     run.token = str(uuid.uuid4())
     config = run.action.get("configuration", {})
     run.summary = config.get("CustomData")
+    changes.notify()  # the token is there: get_pipeline_state shows the approval waiting
     while not run.answered.wait(0.5):
         if execution.stop_requested:
             raise ActionFailed(f"Stopped: {execution.stop_requested}", "Stopped")

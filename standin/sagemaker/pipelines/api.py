@@ -122,9 +122,19 @@ def start_execution(ctx: Context, params: dict[str, Any]) -> ExecutionRecord:
     def on_job(kind: str, job: str) -> None:
         footprints.job_started(account, region, record.execution_id, kind, job)
 
+    parallelism = params.get("ParallelismConfiguration") or pipeline.parallelism_configuration or {}
+
     try:
         run = PipelineRun(
-            definition, record, clients, _workdir(ctx), state.cache, env, jobs=state.jobs, on_job=on_job
+            definition,
+            record,
+            clients,
+            _workdir(ctx),
+            state.cache,
+            env,
+            jobs=state.jobs,
+            on_job=on_job,
+            max_parallel=parallelism.get("MaxParallelExecutionSteps"),
         )
     except DefinitionError as exc:
         record.status, record.failure_reason = "Failed", str(exc)

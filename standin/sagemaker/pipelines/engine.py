@@ -1,6 +1,7 @@
 """SageMaker pipelines' engine: one execution of a stored definition (schema version 2020-12-01).
 
-`PipelineRun` orders steps by their dependencies (`DependsOn` and the steps their arguments read), reuses
+`PipelineRun` runs each step as soon as its dependencies (`DependsOn` and the steps whose properties its
+arguments read) have succeeded, independent steps at the same time as SageMaker does; it reuses
 cached steps (`CacheConfig`), follows Condition branches, and runs each step: Processing and Training through
 `standin.sagemaker.pipelines.jobs`, Condition, RegisterModel and Fail in-process. Expressions are evaluated by
 `standin.sagemaker.pipelines.expressions`.
@@ -10,11 +11,13 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from standin import changes
 from standin.sagemaker.pipelines.definition import (
     REASON_LIMIT,
     SUPPORTED_VERSION,
@@ -49,6 +52,7 @@ class PipelineRun:
         step_timeout: float = 3600.0,
         jobs: dict[str, dict[str, Any]] | None = None,
         on_job: Callable[[str, str], None] | None = None,
+        max_parallel: int | None = None,
     ):
         version = definition.get("Version")
         if version != SUPPORTED_VERSION:
@@ -65,6 +69,8 @@ class PipelineRun:
         self.results: dict[str, StepRecord] = {}
         self.property_files: dict[str, dict[str, dict[str, Any]]] = {}
         self.expressions = Expressions(record, self.parameters, self.results, self.property_files, clients)
+        # ParallelismConfiguration.MaxParallelExecutionSteps: how many steps may run at once (None: no limit).
+        self.max_parallel = max_parallel
         self.job_runner = JobRunner(record, clients, workdir, env, python, step_timeout, jobs, on_job)
         self._index_steps(definition["Steps"])
 
@@ -111,22 +117,13 @@ class PipelineRun:
     def run(self) -> ExecutionRecord:
         record = self.record
         try:
-            pending = list(self.definition["Steps"])
-            while pending and record.status == "Executing":
-                ready = [s for s in pending if self._ready(s)]
-                if not ready:
-                    break
-                step = ready[0]
-                pending.remove(step)
-                result = self.run_step(step)
-                if result.status != "Succeeded":
-                    record.status = "Failed"
-                    record.failure_reason = f"Step {step['Name']} failed: {result.failure_reason}"
-                    break
-                if step["Type"] == "Condition":
-                    branch = "IfSteps" if result.properties["Outcome"] else "ElseSteps"
-                    pending.extend(step["Arguments"].get(branch, []))
-            if record.status == "Executing":
+            for step in self.step_defs.values():
+                self.dependencies(step)  # an unknown step name fails the execution before any step runs
+            failed = self._run_concurrently(list(self.definition["Steps"]))
+            if failed is not None:
+                record.status = "Failed"
+                record.failure_reason = f"Step {failed.name} failed: {failed.failure_reason}"
+            elif record.status == "Executing":
                 record.status = "Succeeded"
             elif record.status == "Stopping":
                 record.status = "Stopped"
@@ -136,7 +133,44 @@ class PipelineRun:
         finally:
             record.last_modified = now()
             record.done.set()
+            changes.notify()
         return record
+
+    def _run_concurrently(self, pending: list[dict[str, Any]]) -> StepRecord | None:
+        """Start every step whose dependencies succeeded, each on its own thread, as SageMaker does (at most
+        `max_parallel` at once); returns the first step that failed. After a failure, or once the execution
+        is stopping, nothing new starts and the running steps finish."""
+        ready = threading.Condition()
+        running: set[str] = set()
+        failures: list[StepRecord] = []
+
+        def work(step: dict[str, Any]) -> None:
+            result: StepRecord | None = None
+            try:
+                result = self.run_step(step)
+            finally:
+                with ready:
+                    running.discard(step["Name"])
+                    if result is None or result.status != "Succeeded":
+                        failures.append(result or self.results[step["Name"]])
+                    elif step["Type"] == "Condition":
+                        branch = "IfSteps" if result.properties["Outcome"] else "ElseSteps"
+                        pending.extend(step["Arguments"].get(branch, []))
+                    ready.notify_all()
+
+        with ready:
+            while True:
+                if not failures and self.record.status == "Executing":
+                    for step in [s for s in pending if self._ready(s)]:
+                        if self.max_parallel and len(running) >= self.max_parallel:
+                            break
+                        pending.remove(step)
+                        running.add(step["Name"])
+                        name = f"sm-step-{self.record.execution_id}-{step['Name']}"
+                        threading.Thread(target=work, args=(step,), name=name, daemon=True).start()
+                if not running:
+                    return failures[0] if failures else None
+                ready.wait()
 
     def _ready(self, step: dict[str, Any]) -> bool:
         return all(
@@ -154,6 +188,7 @@ class PipelineRun:
         self.results[step["Name"]] = result
         result.status = "Executing"
         self.record.last_modified = now()
+        changes.notify()
         try:
             arguments = self.resolve(step.get("Arguments", {})) if step["Type"] != "Condition" else None
             cache_config = step.get("CacheConfig") or {}
@@ -198,6 +233,7 @@ class PipelineRun:
         finally:
             result.end_time = now()
             self.record.last_modified = result.end_time
+            changes.notify()
         return result
 
     # ---------------------------------------------------------------- step types

@@ -15,13 +15,13 @@ import random
 import re
 import shlex
 import string
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from standin import s3util
+from standin.sagemaker.pipelines import processes
 from standin.sagemaker.pipelines.definition import StepFailure, stringify
 from standin.sagemaker.pipelines.records import ExecutionRecord, StepRecord, now
 
@@ -83,23 +83,19 @@ class JobRunner:
     ) -> None:
         log_path = root / "job.log"
         result.log_path = str(log_path)
-        with open(log_path, "wb") as log:
-            log.write(f"$ {shlex.join(command)}\n".encode())
-            log.flush()
-            try:
-                proc = subprocess.run(
-                    command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=self.step_timeout
-                )
-            except FileNotFoundError as exc:
-                raise StepFailure(f"ClientError: {what}: cannot run {command[0]!r}: {exc}") from exc
-            except subprocess.TimeoutExpired as exc:
-                raise StepFailure(
-                    f"{what} stopped after {self.step_timeout:.0f} s (MaxRuntimeInSeconds)"
-                ) from exc
-        if proc.returncode != 0:
+        log_path.write_bytes(f"$ {shlex.join(command)}\n".encode())
+        try:
+            code = processes.run(command, cwd, env, log_path, self.step_timeout, self.python)
+        except FileNotFoundError as exc:
+            raise StepFailure(f"ClientError: {what}: cannot run {command[0]!r}: {exc}") from exc
+        except processes.JobTimeout as exc:
+            raise StepFailure(
+                f"{what} stopped after {self.step_timeout:.0f} s (MaxRuntimeInSeconds)"
+            ) from exc
+        if code != 0:
             tail = log_path.read_text(errors="replace").strip().splitlines()[-15:]
             raise StepFailure(
-                f"AlgorithmError: {what} exited with code {proc.returncode}; log {log_path}; last lines:\n"
+                f"AlgorithmError: {what} exited with code {code}; log {log_path}; last lines:\n"
                 + "\n".join(tail)
             )
 

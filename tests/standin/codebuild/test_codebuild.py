@@ -8,6 +8,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from standin.codebuild import BuildRunner, BuildspecError, parse_buildspec, requirements_hash
+from standin.codebuild.environments import VenvCache
 from standin.testing import wait_for
 
 PROJECT_ENV = {
@@ -294,13 +296,50 @@ def test_pip_install_goes_to_the_build_venv_offline_and_the_venv_is_reused(tmp_p
     runner = BuildRunner(tmp_path / "work", cache_dir=tmp_path / "cache")
     first = runner.run({"name": "pip", "source": {"buildspec": spec}}, primary_source=source)
     assert first.status == "SUCCEEDED", first.log_text
-    assert f"42 {tmp_path / 'cache'}" in first.log_text
-    second = runner.run({"name": "pip", "source": {"buildspec": spec}}, primary_source=source)
-    assert second.status == "SUCCEEDED", second.log_text
+    assert f"42 {first.work_dir / 'venv'}" in first.log_text
+    # Another build with the same requirements starts from the same cached environment, without what the
+    # first one installed (each build has its own copy, as each CodeBuild build a clean image).
+    probe = "version: 0.2\nphases:\n  build:\n    commands:\n      - cd / && python3 -c 'import tinyseed'\n"
+    second = runner.run({"name": "pip", "source": {"buildspec": probe}}, primary_source=source)
+    assert second.status == "FAILED" and "No module named 'tinyseed'" in second.log_text
     assert len(list((tmp_path / "cache").glob("venv-*"))) == 1
+    cached = next((tmp_path / "cache").glob("venv-*"))
+    assert not list(cached.glob("lib/python3*/site-packages/tinyseed*"))
     # The stand-in's own environment is untouched.
-    probe = subprocess.run([sys.executable, "-c", "import tinyseed"], capture_output=True, cwd=tmp_path)
-    assert probe.returncode != 0
+    probe_run = subprocess.run([sys.executable, "-c", "import tinyseed"], capture_output=True, cwd=tmp_path)
+    assert probe_run.returncode != 0
+
+
+def test_the_environment_cache_is_shared_by_runners_and_made_once_when_asked_at_the_same_time(
+    tmp_path: Path,
+) -> None:
+    """Two stand-ins (here two caches on one folder, as two processes would be) share what is made."""
+    caches = [VenvCache(tmp_path / "cache") for _ in range(4)]
+    made: list[Path] = []
+    threads = [threading.Thread(target=lambda c=c: made.append(c.get("same-requirements"))) for c in caches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(made)) == 1 and (made[0] / "bin" / "python3").exists()
+    assert [p.name for p in (tmp_path / "cache").iterdir() if p.name.startswith(("venv-", ".venv-"))] == [
+        made[0].name
+    ]
+    copy = caches[0].checkout("same-requirements", tmp_path / "build" / "venv")
+    pip = subprocess.run([str(copy / "bin" / "pip"), "--version"], capture_output=True, text=True)
+    assert pip.returncode == 0, pip.stderr
+    where = subprocess.run(
+        [str(copy / "bin" / "python3"), "-c", "import sys; print(sys.prefix)"], capture_output=True, text=True
+    )
+    assert where.stdout.strip() == str(copy)
+
+
+def test_the_environment_cache_defaults_to_the_users_cache_folder(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("STANDIN_BUILD_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert VenvCache().root == tmp_path / "xdg" / "sm-mlops-standin"
+    monkeypatch.setenv("STANDIN_BUILD_CACHE", str(tmp_path / "mine"))
+    assert BuildRunner(tmp_path / "work").cache.root == tmp_path / "mine"
 
 
 def test_stop_build_stops_the_running_command(standin) -> None:
