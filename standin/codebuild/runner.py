@@ -331,6 +331,9 @@ class BuildRunner:
                 start_new_session=True,
             )
             build.process = process
+            if build.stop_requested:  # StopBuild came before the command started: it found no process
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, 15)
             try:
                 code = process.wait(timeout=max(1.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:

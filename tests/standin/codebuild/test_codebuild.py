@@ -365,3 +365,22 @@ def test_stop_build_stops_the_running_command(standin) -> None:
     assert stopped["buildStatus"] == "STOPPED"
     with pytest.raises(codebuild.exceptions.ResourceNotFoundException):
         codebuild.stop_build(id="long:00000000-0000-0000-0000-000000000000")
+
+
+def test_a_stop_that_comes_as_a_command_starts_still_stops_it(tmp_path: Path, monkeypatch) -> None:
+    """StopBuild between the log line "Running command" and the command's process: it finds no process to
+    signal, so the runner itself stops the command it then starts."""
+    runner = BuildRunner(tmp_path / "work", cache_dir=tmp_path / "cache")
+    log = runner._log
+
+    def log_then_stop(build, text: str) -> None:
+        log(build, text)
+        if "Running command sleep" in text:
+            runner.stop(build.build_id)  # the process is not started yet
+
+    monkeypatch.setattr(runner, "_log", log_then_stop)
+    spec = "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 30\n"
+    began = time.monotonic()
+    result = runner.run({"name": "stopped", "source": {"buildspec": spec}})
+    assert result.status == "STOPPED", result.log_text
+    assert time.monotonic() - began < 10
