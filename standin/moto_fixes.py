@@ -16,6 +16,7 @@ from typing import Any
 from moto.awslambda.models import LambdaFunction
 from moto.cloudformation import parsing
 from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.iam.models import IAMBackend, ManagedPolicy
 from moto.s3.models import FakeBucket
 from moto.sagemaker import exceptions as sagemaker_exceptions
 from moto.sagemaker import models as sagemaker_models
@@ -214,6 +215,32 @@ def _update_function(
     return original_resource
 
 
+# AWS's managed policies are the same in every account: AWS keeps one copy. moto builds all 1,582 anew for
+# each IAM backend it makes, and it makes one per partition as soon as any request names an access key (five
+# per reset, ~1 s of CPU that every test paid). Built once per account and partition here; each backend gets
+# its own shallow copies, so what a backend changes (attachment counts, tags) stays its own.
+_INIT_AWS_POLICIES = IAMBackend._init_aws_policies
+_AWS_POLICIES: dict[tuple[str, str], list[ManagedPolicy]] = {}
+_AWS_POLICIES_LOCK = threading.Lock()
+
+
+def _init_aws_policies(self: IAMBackend) -> list[ManagedPolicy]:
+    key = (self.account_id, self.region_name)
+    with _AWS_POLICIES_LOCK:
+        if key not in _AWS_POLICIES:
+            built = _INIT_AWS_POLICIES(self)
+            if not built:  # loading is off: nothing to keep
+                return built
+            _AWS_POLICIES[key] = built
+        originals = _AWS_POLICIES[key]
+    copies = []
+    for original in originals:
+        policy = object.__new__(type(original))  # copy.copy, without its generic (slow) protocol
+        policy.__dict__ = {**vars(original), "versions": list(original.versions), "tags": dict(original.tags)}
+        copies.append(policy)
+    return copies
+
+
 def apply() -> None:
     """Apply every correction (idempotent)."""
     FakeBucket.get_permission = _get_permission  # type: ignore[method-assign]
@@ -225,6 +252,7 @@ def apply() -> None:
     sagemaker_models.SageMakerModelBackend.describe_experiment = _describe_experiment  # type: ignore[method-assign]
     LambdaFunction.create_from_cloudformation_json = classmethod(_create_function)  # type: ignore[method-assign,assignment]
     LambdaFunction.update_from_cloudformation_json = classmethod(_update_function)  # type: ignore[method-assign,assignment]
+    IAMBackend._init_aws_policies = _init_aws_policies  # type: ignore[method-assign]
     _use_in_process_custom_resources()
 
 

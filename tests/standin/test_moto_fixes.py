@@ -227,3 +227,25 @@ def test_an_update_changes_an_inline_functions_code_only_when_its_code_changed(s
     cfn.get_waiter("stack_update_complete").wait(StackName="inline", WaiterConfig=waiter)
     code = awslambda.get_function(FunctionName="sagemaker-inline")["Configuration"]
     assert code["CodeSha256"] != created["CodeSha256"]
+
+
+def test_aws_managed_policies_are_built_once_and_each_account_state_keeps_its_own_counts(
+    standin, monkeypatch
+) -> None:
+    """moto builds AWS's 1,582 managed policies for every IAM backend of every reset; the stand-in builds
+    them once and hands each backend copies, so an attachment counted before a reset is gone after it."""
+    from standin import moto_fixes
+
+    iam = standin.client("iam")
+    arn = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
+    iam.get_policy(PolicyArn=arn)  # this account's IAM has been made once in the session
+    built = []
+    original = moto_fixes._INIT_AWS_POLICIES
+    monkeypatch.setattr(moto_fixes, "_INIT_AWS_POLICIES", lambda iam: built.append(1) or original(iam))
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+    iam.attach_role_policy(RoleName="r", PolicyArn=arn)
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 1
+    for _ in range(2):
+        standin.reset()
+        assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 0
+    assert built == []  # every backend since the session's first came from the kept copy
