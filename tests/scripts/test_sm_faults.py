@@ -62,15 +62,24 @@ class Faults:
         return Aws(session)
 
 
-def each_fault(command: Callable[[Aws], Any], as_who: Aws | None = None) -> Iterator[tuple[int, str, Aws]]:
-    """Record ``command``'s calls once, then yield (N, operation, session failing at call N) for each N;
-    the sessions have ``as_who``'s credentials when given."""
+# The longest of these tests split into shards that pytest-xdist runs side by side: shard i of n takes every
+# n-th call (each shard records the command once more, to know the calls).
+SHARDS = 4
+
+
+def each_fault(
+    command: Callable[[Aws], Any], as_who: Aws | None = None, shard: tuple[int, int] = (0, 1)
+) -> Iterator[tuple[int, str, Aws]]:
+    """Record ``command``'s calls once, then yield (N, operation, session failing at call N) for each N of
+    the shard (index, count); the sessions have ``as_who``'s credentials when given."""
     credentials = as_who.session._session.get_credentials() if as_who else None
     recorded = Faults(credentials=credentials)
     command(recorded.session())
     assert recorded.calls, "the command made no AWS call"
+    index, count = shard
     for at, operation in enumerate(recorded.calls, start=1):
-        yield at, operation, Faults(at, credentials).session()
+        if (at - 1) % count == index:
+            yield at, operation, Faults(at, credentials).session()
 
 
 def run_with_fault(command: Callable[[Aws], Any], faulty: Aws) -> None:
@@ -174,7 +183,10 @@ def with_footprints(aws: Aws, product: str, connection: str, name: str) -> Names
     return names
 
 
-def test_delete_finishes_after_a_fault_at_any_call(aws: Aws, product: str, connection: str) -> None:
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_delete_finishes_after_a_fault_at_any_call(
+    aws: Aws, product: str, connection: str, shard: int
+) -> None:
     neighbour = with_footprints(aws, product, connection, "neighbour")
     untouched = cleanup.plan_delete(aws, neighbour)
 
@@ -182,7 +194,7 @@ def test_delete_finishes_after_a_fault_at_any_call(aws: Aws, product: str, conne
         return lambda session: cleanup.delete_project(session, name, waiter_timeout=60, poll=0.3)
 
     with_footprints(aws, product, connection, "recorded")
-    for at, operation, faulty in each_fault(command("recorded")):
+    for at, operation, faulty in each_fault(command("recorded"), shard=(shard, SHARDS)):
         names = with_footprints(aws, product, connection, f"delete{at}")
         run_with_fault(command(names.name), faulty)
         with contextlib.suppress(NotFound):  # the fault hit after the last deletion: nothing is left
@@ -230,7 +242,8 @@ def registration_state(aws: Aws) -> dict[str, Any]:
     return state
 
 
-def test_register_finishes_after_a_fault_at_any_call(aws: Aws, v1: Path) -> None:
+@pytest.mark.parametrize("shard", range(2))
+def test_register_finishes_after_a_fault_at_any_call(aws: Aws, v1: Path, shard: int) -> None:
     """Each run starts from an account with only the roles `bootstrap` makes, as the first register does."""
     options = RegisterOptions(template_file=v1, studio_role_arns=[studio_role(aws)])
 
@@ -247,7 +260,7 @@ def test_register_finishes_after_a_fault_at_any_call(aws: Aws, v1: Path) -> None
     expected = registration_state(aws)
     assert len(expected["versions"]) == 1 and expected["objects"]
     unregister()
-    for at, operation, faulty in each_fault(command):
+    for at, operation, faulty in each_fault(command, shard=(shard, 2)):
         unregister()
         run_with_fault(command, faulty)
         command(aws)
