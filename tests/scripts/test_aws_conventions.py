@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from scripts import cli
+from scripts.asset_bucket import template_url
 from scripts.common import Aws
-from scripts.servicecatalog import template_url
 
 
 def test_aws_region_alone_sets_the_region(clean_env: pytest.MonkeyPatch) -> None:
