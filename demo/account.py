@@ -16,8 +16,9 @@ from typing import Any
 import boto3
 import botocore.session
 
+from permissions.trust import trust_policy
 from scripts.common import Aws
-from scripts.iam_roles import ensure_roles, trust_policy
+from scripts.iam_roles import ensure_roles
 from scripts.servicecatalog import RegisterOptions, Registration, asset_bucket_name, register
 
 # A Studio user's execution role: trusted by SageMaker only (never by Service Catalog).

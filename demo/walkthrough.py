@@ -14,7 +14,7 @@ from typing import Any, TextIO
 from demo.harness import ROOT, DemoFailed, DemoResult, Walkthrough, dump_failed_builds, started
 from demo.inventory import inventory, leftovers
 from generator import constants as c
-from scripts.iam_roles import trust_policy
+from permissions.trust import trust_policy
 from scripts.projects import Names
 
 __all__ = ["KEPT", "DemoFailed", "DemoResult", "inventory", "make_table", "print_table", "run", "walkthrough"]

@@ -19,6 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from generator import constants as c
+from permissions.trust import trust_policy
 from scripts.common import Aws, BadInput, CommandError, is_not_found, paginate, progress
 
 SERVICE_ROLE_PATH, FAMILY_PREFIX = c.SERVICE_ROLE_PATH, c.FAMILY_PREFIX
@@ -78,13 +79,6 @@ def role_name(family: str, kind: str) -> str:
 
 def role_arn(partition: str, account: str, family: str, kind: str) -> str:
     return f"arn:{partition}:iam::{account}:role{SERVICE_ROLE_PATH}{role_name(family, kind)}"
-
-
-def trust_policy(services: list[str]) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": services}, "Action": "sts:AssumeRole"}],
-    }
 
 
 # --- the policies of each role ------------------------------------------------------------------------------

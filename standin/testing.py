@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar
 
+from permissions.trust import trust_policy
 from standin import changes
 
 T = TypeVar("T")
@@ -29,16 +30,7 @@ REPOSITORIES = {"Build": "octo/build", "Deploy": "octo/deploy"}
 def create_service_roles(standin: Any) -> None:
     """The template's service roles under ``/service-role/``, trusted by the services that use them."""
     iam = standin.client("iam")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": list(SERVICE_PRINCIPALS)},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
+    trust = trust_policy(list(SERVICE_PRINCIPALS))
     for role in SERVICE_ROLES:
         iam.create_role(
             RoleName=f"{SERVICE_ROLE_PREFIX}{role}Role",

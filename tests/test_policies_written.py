@@ -13,6 +13,7 @@ from generator.config import TemplateConfig
 from generator.policies import asset_bucket_policy
 from generator.render import variants
 from generator.template import build_template
+from permissions.trust import trust_policy
 from scripts import iam_roles
 from scripts.common import CommandError
 
@@ -45,7 +46,7 @@ def written() -> dict[str, list[dict[str, Any]]]:
     for family in iam_roles.FAMILY_PREFIX:
         for kind in iam_roles.KINDS:
             role = iam_roles.role_name(family, kind)
-            out[f"bootstrap {role} trust"] = iam_roles.trust_policy(iam_roles.TRUSTED[kind])["Statement"]
+            out[f"bootstrap {role} trust"] = trust_policy(iam_roles.TRUSTED[kind])["Statement"]
     for name, document in written_copies().items():
         out[f"bootstrap {name}"] = document["Statement"]
     return out

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from release_helpers import ROOT, outside
 
-from scripts.iam_roles import trust_policy
+from permissions.trust import trust_policy
 
 WORKFLOW = ROOT / "docs" / "ci-example.yml"
 

@@ -11,9 +11,10 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
 from demo.account import as_role
+from permissions.trust import trust_policy
 from scripts import projects
 from scripts.common import Aws, Waiter
-from scripts.iam_roles import ensure_roles, trust_policy
+from scripts.iam_roles import ensure_roles
 from scripts.projects import Names, RepoOptions
 
 STUDIO_ROLE_NAME = "AmazonSageMaker-ExecutionRole-test"

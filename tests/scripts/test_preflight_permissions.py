@@ -10,10 +10,11 @@ import pytest
 
 from generator import constants as c
 from permissions import FAMILY_KINDS, STUDIO, needs
+from permissions.trust import trust_policy
 from scripts import preflight
 from scripts.cli import main
 from scripts.common import Aws
-from scripts.iam_roles import SERVICE_ROLE_PATH, TRUSTED, trust_policy
+from scripts.iam_roles import SERVICE_ROLE_PATH, TRUSTED
 
 FAMILY = "service-catalog"
 STUDIO_ROLE = "AmazonSageMaker-ExecutionRole-preflight"

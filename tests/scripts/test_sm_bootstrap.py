@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from permissions.trust import trust_policy
 from scripts import iam_roles
 from scripts.common import Aws
 
@@ -75,7 +76,7 @@ def test_the_projects_family_gets_its_own_copies_naming_its_roles(admin: Aws) ->
 def test_an_existing_role_with_other_policies_is_reported_unchanged_then_fixed_when_asked(admin: Aws) -> None:
     iam = admin.client("iam")
     role = "AmazonSageMakerServiceCatalogProductsCodeBuildRole"
-    trust = json.dumps(iam_roles.trust_policy(["codebuild.amazonaws.com"]))
+    trust = json.dumps(trust_policy(["codebuild.amazonaws.com"]))
     iam.create_role(RoleName=role, Path="/service-role/", AssumeRolePolicyDocument=trust)
     own = {
         "Version": "2012-10-17",

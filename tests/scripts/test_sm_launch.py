@@ -10,9 +10,9 @@ import pytest
 from standin_world import fast, no_sleep, record_calls, repos, scientist, studio_role
 
 from demo.account import as_role
+from permissions.trust import trust_policy
 from scripts import product_view, projects
 from scripts.common import Aws, NotFound
-from scripts.iam_roles import trust_policy
 from scripts.servicecatalog import RegisterOptions, register
 
 ADMIN_CALLS = {

@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.iam.access_control import PermissionResult
 
+from permissions.trust import trust_policy
 from standin.moto_fixes import bucket_permission, statement_applies
 
 BUCKET = "sagemaker-project-p-abcdef123456"
@@ -208,11 +209,7 @@ def test_an_update_changes_an_inline_functions_code_only_when_its_code_changed(s
         "def handler(event, context):\n    return 1\n",
         "def handler(event, context):\n    return 2\n",
     )
-    trust = {
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ]
-    }
+    trust = trust_policy(["lambda.amazonaws.com"])
     standin.client("iam").create_role(RoleName="inline", AssumeRolePolicyDocument=json.dumps(trust))
     cfn.create_stack(StackName="inline", TemplateBody=inline_function(first, 3))
     cfn.get_waiter("stack_create_complete").wait(StackName="inline", WaiterConfig=waiter)

@@ -6,18 +6,10 @@ import json
 
 import pytest
 
+from permissions.trust import trust_policy
 from standin.testing import wait_for
 
-ROLE_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "codepipeline.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+ROLE_TRUST = trust_policy(["codepipeline.amazonaws.com"])
 
 
 def wait_stack(cfn, name: str, timeout: float = 60) -> dict:

@@ -10,18 +10,11 @@ import pytest
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from test_custom_resource import settle
 
+from permissions.trust import trust_policy
+
 STACK = "SC-123456789012-pp-launchrole"
 LAUNCH_POLICY = "AmazonSageMakerAdmin-ServiceCatalogProductsServiceRolePolicy"
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": ["servicecatalog.amazonaws.com", "lambda.amazonaws.com"]},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+TRUST = trust_policy(["servicecatalog.amazonaws.com", "lambda.amazonaws.com"])
 
 
 def launch_policy_lambda_statements() -> dict[str, Any]:
