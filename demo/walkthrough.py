@@ -23,6 +23,7 @@ OWNER = "demo-org"
 BUILD_REPO = f"{OWNER}/abalone-modelbuild"
 DEPLOY_REPO = f"{OWNER}/abalone-modeldeploy"
 STUDIO_ROLE_NAME = "AmazonSageMaker-ExecutionRole-demo"
+STUDIO_ROLE_POLICY = "AmazonSageMakerFullAccess"
 EDIT_FILE = "pipelines/abalone/pipeline.py"
 EDIT_FROM, EDIT_TO = "ml.m5.xlarge", "ml.m5.large"
 # What the account setup and registration make: it stays after the project is deleted, as on AWS.
@@ -157,6 +158,10 @@ def account_setup(walk: Walkthrough, made: Made) -> None:
         role = iam.create_role(
             RoleName=STUDIO_ROLE_NAME, Path="/service-role/", AssumeRolePolicyDocument=json.dumps(trust)
         )
+        # What Studio's quick setup gives a domain's execution role; preflight names what it still lacks.
+        iam.attach_role_policy(
+            RoleName=STUDIO_ROLE_NAME, PolicyArn=f"arn:aws:iam::aws:policy/{STUDIO_ROLE_POLICY}"
+        )
         walk.client("sagemaker").create_domain(
             DomainName="demo-studio",
             AuthMode="IAM",
@@ -164,7 +169,7 @@ def account_setup(walk: Walkthrough, made: Made) -> None:
             SubnetIds=["subnet-0demo"],
             VpcId="vpc-0demo",
         )
-        walk.note(f"Studio execution role {role['Role']['Arn']}")
+        walk.note(f"Studio execution role {role['Role']['Arn']} with {STUDIO_ROLE_POLICY}")
         made.scientist = walk.assume(role["Role"]["Arn"], "data-scientist")
         walk.note(
             "the data scientist's steps (2 to 5) run in a session of this role; the admin's as the admin"
