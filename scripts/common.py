@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -215,6 +216,19 @@ class Aws:
 def _endpoints() -> EndpointResolver:
     """botocore's partition data (endpoints.json): which domain each partition's endpoints live under."""
     return EndpointResolver(create_loader().load_data("endpoints"))
+
+
+# An STS session of an assumed role: arn:<partition>:sts::<account>:assumed-role/<role>/<session>. It
+# names the role but not the role's path.
+ASSUMED_ROLE = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):sts::(?P<account>\d{12}):assumed-role/(?P<role>[\w+=,.@-]+)/.+"
+)
+
+
+def session_role_arn(arn: str) -> str | None:
+    """The role ARN (without its path) of an assumed-role session's ARN; None for any other ARN."""
+    found = ASSUMED_ROLE.fullmatch(arn)
+    return f"arn:{found['partition']}:iam::{found['account']}:role/{found['role']}" if found else None
 
 
 def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:

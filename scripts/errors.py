@@ -7,7 +7,7 @@ import re
 
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
-from scripts.common import FAILURE, NOT_FOUND, error_code
+from scripts.common import ASSUMED_ROLE, FAILURE, NOT_FOUND, error_code
 
 ACCESS_DENIED = {
     "AccessDenied",
@@ -32,7 +32,6 @@ NOT_AUTHORIZED = re.compile(
     r"(?: on resource: (?P<resource>\S+))?(?P<why>.*)",
     re.DOTALL,
 )
-ASSUMED_ROLE = re.compile(r"arn:[^:]+:sts::\d+:assumed-role/(?P<role>[^/]+)/")
 
 
 def no_credentials(error: NoCredentialsError) -> tuple[str, int]:

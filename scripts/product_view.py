@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from scripts.common import Aws, BadInput, CommandError, NotFound, error_code, paginate
+from scripts.common import Aws, BadInput, CommandError, NotFound, error_code, paginate, session_role_arn
 
 DEPRECATED = "DEPRECATED"
 
@@ -33,16 +33,15 @@ class ProductView:
 def caller_role_arn(aws: Aws) -> str:
     """The caller as a portfolio principal (what `register --add-caller` adds): its role with the role's path
     when IAM tells it (a Studio role may not read IAM), a user itself."""
-    from scripts.servicecatalog import ASSUMED_ROLE, caller_principal
+    from scripts.servicecatalog import caller_principal
 
     try:
         return caller_principal(aws)
     except ClientError:
-        assumed = ASSUMED_ROLE.fullmatch(aws.caller_arn)
-        if not assumed:
+        role = session_role_arn(aws.caller_arn)
+        if role is None:
             raise
-        partition, account, name = assumed.groups()
-        return f"arn:{partition}:iam::{account}:role/{name}"
+        return role
     except BadInput:
         return aws.caller_arn
 

@@ -24,7 +24,18 @@ from scripts.asset_bucket import (
     ensure_object,
     template_url,
 )
-from scripts.common import Aws, BadInput, CommandError, NotFound, is_not_found, paginate, progress, retry_on
+from scripts.common import (
+    ASSUMED_ROLE,
+    Aws,
+    BadInput,
+    CommandError,
+    NotFound,
+    is_not_found,
+    paginate,
+    progress,
+    retry_on,
+    session_role_arn,
+)
 from scripts.iam_roles import role_arn
 from scripts.templates import RENDER_FIX, read_template, template_hash, template_path
 
@@ -95,17 +106,14 @@ class Registration:
 # --- who the caller is ------------------------------------------------------------------------------------
 
 
-ASSUMED_ROLE = re.compile(r"arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/.+")
-
-
 def principal_arns(caller_arn: str) -> list[str]:
     """The `aws:PrincipalArn` values that are this caller. A role's session ARN names the role but not its
     path; role names are unique in an account, so `role/NAME` and `role/*/NAME` match that role only."""
-    assumed = ASSUMED_ROLE.fullmatch(caller_arn)
-    if not assumed:
+    role = session_role_arn(caller_arn)
+    if role is None:
         return [caller_arn]
-    partition, account, name = assumed.groups()
-    return [f"arn:{partition}:iam::{account}:role/{name}", f"arn:{partition}:iam::{account}:role/*/{name}"]
+    prefix, name = role.rsplit("/", 1)
+    return [role, f"{prefix}/*/{name}"]
 
 
 def caller_principal(aws: Aws) -> str:
@@ -114,7 +122,7 @@ def caller_principal(aws: Aws) -> str:
     arn = aws.caller_arn
     assumed = ASSUMED_ROLE.fullmatch(arn)
     if assumed:
-        return str(aws.client("iam").get_role(RoleName=assumed.group(3))["Role"]["Arn"])
+        return str(aws.client("iam").get_role(RoleName=assumed["role"])["Role"]["Arn"])
     if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:user/.+", arn):
         raise BadInput(
             f"the caller {arn} cannot be a portfolio principal: only IAM roles and users can",
