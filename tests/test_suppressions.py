@@ -3,6 +3,7 @@ error it silences: a suppression of a rule nobody runs hides nothing and mislead
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import subprocess
@@ -26,9 +27,11 @@ def comments(path: Path) -> list[tuple[int, str]]:
     return [(token.start[0], token.string) for token in tokens if token.type == tokenize.COMMENT]
 
 
-def selected_rules(path: Path) -> list[str]:
-    """The rule prefixes of the ruff configuration that applies to `path` (the nearest one above it)."""
-    for folder in path.parents:
+@functools.cache
+def selected_rules(start: Path) -> list[str]:
+    """The rule prefixes of the ruff configuration for the files of folder `start` (the nearest one at or
+    above it), read once per folder."""
+    for folder in (start, *start.parents):
         if (folder / "ruff.toml").is_file():
             return tomllib.loads((folder / "ruff.toml").read_text())["lint"]["select"]
         pyproject = folder / "pyproject.toml"
@@ -38,13 +41,13 @@ def selected_rules(path: Path) -> list[str]:
                 return config["lint"]["select"]
         if folder == REPO:
             break
-    raise AssertionError(f"no ruff configuration applies to {path}")
+    raise AssertionError(f"no ruff configuration applies to {start}")
 
 
 def test_every_noqa_names_a_rule_ruff_runs_there() -> None:
     wrong = []
     for path in tracked_python():
-        rules, name = selected_rules(path), path.relative_to(REPO)
+        rules, name = selected_rules(path.parent), path.relative_to(REPO)
         for number, line in comments(path):
             for found in NOQA.finditer(line):
                 codes = found.group("codes")

@@ -20,6 +20,7 @@ from permissions import FAMILY_KINDS, FIELDS, KINDS, STUDIO, Need, needs
 from permissions.resources import DEPLOY_RESOURCES, PRODUCT_RESOURCES, RESOURCE_TYPES, resource_needs
 from scripts import iam_roles
 from scripts.permission_check import field_values
+from seeding import function as seeding_function
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "templates").glob("*.yaml")) + [
@@ -78,6 +79,13 @@ def test_every_property_the_templates_use_is_in_the_table(resource_type: str) ->
     assert resource_type in RESOURCE_TYPES, f"{resource_type}: add it to permissions.resources"
     missing = used_properties()[resource_type] - set(RESOURCE_TYPES[resource_type].properties)
     assert not missing, f"{resource_type}: properties {sorted(missing)} are not in permissions.resources"
+
+
+def test_the_seeding_resources_properties_are_what_the_seeding_function_requires() -> None:
+    """permissions/ imports nothing of the project, so it names the seeding custom resource's properties
+    itself: they must stay the ones the function reads."""
+    table = set(RESOURCE_TYPES["AWS::CloudFormation::CustomResource"].properties) - {"ServiceToken"}
+    assert table == set(seeding_function.REQUIRED)
 
 
 def test_every_type_a_stack_makes_is_in_the_table_and_in_a_template() -> None:
