@@ -33,10 +33,7 @@ def bind(standin: Any) -> None:
     if standin is None:
         return
     with _lock:
-        if not _live or _live[-1] is not standin:
-            if any(live is standin for live in _live):
-                _live.remove(standin)
-            _live.append(standin)
+        _live[:] = [*(live for live in _live if live is not standin), standin]
 
 
 def on_release(hook: Callable[[Any], None]) -> Callable[[Any], None]:
