@@ -23,6 +23,7 @@ from scripts.servicecatalog import RegisterOptions, Registration, asset_bucket_n
 
 # A Studio user's execution role: trusted by SageMaker only (never by Service Catalog).
 STUDIO_ROLE_NAME = "AmazonSageMakerStudioExecution"
+STUDIO_ROLE_POLICY = "AmazonSageMakerFullAccess"
 LAUNCH_ROLE_NAME = "AmazonSageMakerServiceCatalogProductsLaunchRole"
 
 
@@ -55,15 +56,23 @@ def as_role(aws: Aws, role_arn: str, session_name: str = "data-scientist") -> Aw
     return Aws(boto3.session.Session(botocore_session=core, region_name=aws.region))
 
 
+def create_studio_role(iam: Any, account: str, name: str, path: str = "/") -> str:
+    """A Studio execution role as Studio's quick setup makes it (trusted by sagemaker.amazonaws.com, with
+    AmazonSageMakerFullAccess), also trusted by the account: the demo and tests stand in for Studio, which
+    assumes the role for its user. Returns its ARN."""
+    trust = trust_policy(["sagemaker.amazonaws.com"], accounts=[account])
+    role = iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    iam.attach_role_policy(RoleName=name, PolicyArn=f"arn:aws:iam::aws:policy/{STUDIO_ROLE_POLICY}")
+    return str(role["Arn"])
+
+
 def studio_role(aws: Aws, name: str = STUDIO_ROLE_NAME) -> str:
-    """A Studio execution role (trusted by sagemaker.amazonaws.com), made if missing; returns its ARN."""
+    """The Studio execution role ``name``, made if missing; returns its ARN."""
     iam = aws.client("iam")
     try:
         return str(iam.get_role(RoleName=name)["Role"]["Arn"])
     except iam.exceptions.NoSuchEntityException:
-        pass
-    trust = trust_policy(["sagemaker.amazonaws.com"])
-    return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+        return create_studio_role(iam, aws.account, name)
 
 
 @dataclass

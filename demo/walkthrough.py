@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from demo.account import STUDIO_ROLE_POLICY, create_studio_role
 from demo.harness import ROOT, DemoFailed, DemoResult, Walkthrough, dump_failed_builds, started
 from demo.inventory import inventory, leftovers
 from generator import constants as c
-from permissions.trust import trust_policy
 from scripts.projects import Names
 
 __all__ = ["KEPT", "DemoFailed", "DemoResult", "inventory", "make_table", "print_table", "run", "walkthrough"]
@@ -23,7 +23,6 @@ OWNER = "demo-org"
 BUILD_REPO = f"{OWNER}/abalone-modelbuild"
 DEPLOY_REPO = f"{OWNER}/abalone-modeldeploy"
 STUDIO_ROLE_NAME = "AmazonSageMaker-ExecutionRole-demo"
-STUDIO_ROLE_POLICY = "AmazonSageMakerFullAccess"
 EDIT_FILE = "pipelines/abalone/pipeline.py"
 EDIT_FROM, EDIT_TO = "ml.m5.xlarge", "ml.m5.large"
 # What the account setup and registration make: it stays after the project is deleted, as on AWS.
@@ -153,26 +152,19 @@ def _model_count(walk: Walkthrough, group: str) -> int:
 
 def account_setup(walk: Walkthrough, made: Made) -> None:
     with walk.step("account setup: a Studio domain and its execution role (exists in any Studio account)"):
-        iam = walk.client("iam")
-        trust = trust_policy(["sagemaker.amazonaws.com"])
-        role = iam.create_role(
-            RoleName=STUDIO_ROLE_NAME, Path="/service-role/", AssumeRolePolicyDocument=json.dumps(trust)
-        )
-        # What Studio's quick setup gives a domain's execution role; preflight names what it still lacks.
-        iam.attach_role_policy(
-            RoleName=STUDIO_ROLE_NAME, PolicyArn=f"arn:aws:iam::aws:policy/{STUDIO_ROLE_POLICY}"
-        )
+        account = walk.client("sts").get_caller_identity()["Account"]
+        role_arn = create_studio_role(walk.client("iam"), account, STUDIO_ROLE_NAME, path="/service-role/")
         walk.client("sagemaker").create_domain(
             DomainName="demo-studio",
             AuthMode="IAM",
-            DefaultUserSettings={"ExecutionRole": role["Role"]["Arn"]},
+            DefaultUserSettings={"ExecutionRole": role_arn},
             SubnetIds=["subnet-0demo"],
             VpcId="vpc-0demo",
         )
-        walk.note(f"Studio execution role {role['Role']['Arn']} with {STUDIO_ROLE_POLICY}")
-        made.scientist = walk.assume(role["Role"]["Arn"], "data-scientist")
+        walk.note(f"Studio execution role {role_arn} with {STUDIO_ROLE_POLICY}")
+        made.scientist = walk.assume(role_arn, "data-scientist")
         walk.note(
-            "the data scientist's steps (2 to 5) run in a session of this role; the admin's as the admin"
+            "the data scientist's steps (2 to 4) run in a session of this role; the admin's as the admin"
         )
 
 
@@ -412,7 +404,9 @@ def _sample_rows(count: int) -> str:
 
 def step5_promote(walk: Walkthrough, made: Made) -> None:
     with walk.step("step 5: promote to production"):
-        walk.sm("deploy", "promote", walk.result.project, identity=made.scientist)
+        # As the admin: approving a CodePipeline stage is no SageMaker action, and the Studio role's
+        # AmazonSageMakerFullAccess does not allow it (the walkthrough approves in the CodePipeline console).
+        walk.sm("deploy", "promote", walk.result.project)
 
 
 def watch_prod(walk: Walkthrough, made: Made) -> None:

@@ -299,6 +299,57 @@ def _rest_match(model: Any, method: str, path: str) -> tuple[str, dict[str, str]
     return None
 
 
+@dataclass(frozen=True)
+class Mount:
+    """A WSGI app answering the paths under ``prefix`` (on hosts matching ``host``, when given)."""
+
+    prefix: str
+    host: str | None
+    app: WsgiApp
+    aws_api: bool = False
+
+
+def read_operation(request: Request) -> tuple[str, str, dict] | None:
+    """The botocore operation a request calls, its protocol and its parameters; None when no model names it
+    (S3's REST requests are read by IAM's own table, `standin.iam.s3_actions`)."""
+    service = request.service
+    if not service or service == "s3":
+        return None
+    target = request.headers.get("x-amz-target")
+    if target:
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            body = {}
+        return target.rsplit(".", 1)[-1], "json", body if isinstance(body, dict) else {}
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/x-www-form-urlencoded") or "Action" in request.query:
+        form = dict(parse_qsl(request.body.decode(), keep_blank_values=True))
+        form.update(request.query)
+        return form.get("Action", ""), "query", form
+    model = _service_model(service)
+    if model is None:
+        return None
+    matched = _rest_match(model, request.method, request.path)
+    if matched is None:
+        return None
+    op_name, path_params = matched
+    params: dict = {}
+    if request.body and "json" in content_type:
+        params.update(json.loads(request.body))
+    params.update(request.query)
+    params.update(path_params)
+    return op_name, "rest-json", params
+
+
+def _protocol(service: str | None, operation: tuple[str, str, dict] | None) -> str:
+    """The protocol an error answer takes: the operation's, else the service model's."""
+    if operation is not None:
+        return operation[1]
+    model = _service_model(service) if service else None
+    return str(model.metadata.get("protocol", "json")) if model is not None else "json"
+
+
 class Layer:
     """The WSGI app in front of moto: mounted apps, then registered operations, then moto."""
 
@@ -306,14 +357,17 @@ class Layer:
         self.moto_app = moto_app
         self.standin = standin
         self.account_id = account_id
-        self.mounts: list[tuple[str, str | None, WsgiApp]] = []
+        self.mounts: list[Mount] = []
         self._stores: dict[tuple[str, str, str], Any] = {}
         self._stores_lock = threading.Lock()
 
-    def mount(self, prefix: str, app: WsgiApp, host_pattern: str | None = None) -> None:
-        """Send requests whose path starts with ``prefix`` (and host matches ``host_pattern``) to ``app``."""
-        self.mounts.append((prefix, host_pattern, app))
-        self.mounts.sort(key=lambda item: -len(item[0]))
+    def mount(
+        self, prefix: str, app: WsgiApp, host_pattern: str | None = None, aws_api: bool = False
+    ) -> None:
+        """Send requests whose path starts with ``prefix`` (and host matches ``host_pattern``) to ``app``;
+        ``aws_api`` for an app answering an AWS API (InvokeEndpoint), whose callers IAM authorises first."""
+        self.mounts.append(Mount(prefix, host_pattern, app, aws_api))
+        self.mounts.sort(key=lambda mount: -len(mount.prefix))
 
     def store(self, name: str, account_id: str, region: str, factory: Callable[[], Any]) -> Any:
         with self._stores_lock:
@@ -353,14 +407,32 @@ class Layer:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
         host = environ.get("HTTP_HOST", "")
-        for prefix, host_pattern, app in self.mounts:
-            if path.startswith(prefix) and (host_pattern is None or re.match(host_pattern, host)):
-                return app(environ, start_response)
+        mounted = next(
+            (
+                m
+                for m in self.mounts
+                if path.startswith(m.prefix) and (m.host is None or re.match(m.host, host))
+            ),
+            None,
+        )
+        if mounted is not None and not mounted.aws_api:
+            return mounted.app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         request = self._read(environ, body)
-        found = self._find(request)
+        operation = read_operation(request)
+        protocol = _protocol(request.service, operation)
+        try:
+            self._admit(request, operation, protocol)
+        except AwsError as error:
+            status, headers, payload = error.status, *self._serialise_error(protocol, error)
+            start_response(f"{status} Error", list(headers.items()))
+            return [payload]
+        environ["wsgi.input"] = io.BytesIO(body)
+        if mounted is not None:
+            return mounted.app(environ, start_response)
+        found = self._find(request, operation)
         if found is None:
             answer = self.moto_app(environ, start_response)
             if _may_write(request):
@@ -388,6 +460,14 @@ class Layer:
         start_response(f"{status} {'OK' if status < 400 else 'Error'}", list(headers.items()))
         return [payload]
 
+    def _admit(self, request: Request, operation: tuple[str, str, dict] | None, protocol: str) -> None:
+        """Refuse, as AWS would, a request IAM does not allow its principal."""
+        from standin.iam.enforcement import authorize_request
+
+        authorize_request(
+            self.standin, request, operation, self.account_id, protocol in ("json", "rest-json")
+        )
+
     def _read(self, environ: dict, body: bytes) -> Request:
         headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
         if environ.get("CONTENT_TYPE"):
@@ -407,42 +487,15 @@ class Layer:
             access_key=access_key,
         )
 
-    def _find(self, request: Request) -> tuple[Handler, str, str, dict] | None:
-        service = request.service
-        if not service or not any(s == service for s, _ in _HANDLERS):
+    @staticmethod
+    def _find(
+        request: Request, operation: tuple[str, str, dict] | None
+    ) -> tuple[Handler, str, str, dict] | None:
+        if operation is None:
             return None
-        target = request.headers.get("x-amz-target")
-        if target:
-            op_name = target.rsplit(".", 1)[-1]
-            handler = _HANDLERS.get((service, op_name))
-            if handler is None:
-                return None
-            return handler, op_name, "json", json.loads(request.body or b"{}")
-        content_type = request.headers.get("content-type", "")
-        if content_type.startswith("application/x-www-form-urlencoded") or "Action" in request.query:
-            form = dict(parse_qsl(request.body.decode(), keep_blank_values=True))
-            form.update(request.query)
-            op_name = form.get("Action", "")
-            handler = _HANDLERS.get((service, op_name))
-            if handler is None:
-                return None
-            return handler, op_name, "query", form
-        model = _service_model(service)
-        if model is None:
-            return None
-        matched = _rest_match(model, request.method, request.path)
-        if matched is None:
-            return None
-        op_name, path_params = matched
-        handler = _HANDLERS.get((service, op_name))
-        if handler is None:
-            return None
-        params: dict = {}
-        if request.body and "json" in content_type:
-            params.update(json.loads(request.body))
-        params.update(request.query)
-        params.update(path_params)
-        return handler, op_name, "rest-json", params
+        op_name, protocol, params = operation
+        handler = _HANDLERS.get((request.service or "", op_name))
+        return None if handler is None else (handler, op_name, protocol, params)
 
     @staticmethod
     def _serialise(protocol: str, op_name: str, result: dict) -> tuple[dict[str, str], bytes]:
@@ -461,6 +514,13 @@ class Layer:
     @staticmethod
     def _serialise_error(protocol: str, error: AwsError) -> tuple[dict[str, str], bytes]:
         request_id = str(uuid.uuid4())
+        if protocol == "rest-xml":
+            body = (
+                '<?xml version="1.0" encoding="UTF-8"?>\n'
+                f"<Error><Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message>"
+                f"<RequestId>{request_id}</RequestId></Error>"
+            )
+            return {"Content-Type": "application/xml", "x-amz-request-id": request_id}, body.encode()
         if protocol == "query":
             body = (
                 "<ErrorResponse><Error><Type>Sender</Type>"

@@ -33,6 +33,6 @@ def install(standin: Any) -> None:
     engines.bind(standin)
     engines.install_runtime(standin)
     layer = standin.layer
-    if any(prefix == ENDPOINTS_PREFIX for prefix, _, _ in layer.mounts):
+    if any(mount.prefix == ENDPOINTS_PREFIX for mount in layer.mounts):
         return
-    layer.mount(ENDPOINTS_PREFIX, endpoints.wsgi_app(standin))
+    layer.mount(ENDPOINTS_PREFIX, endpoints.wsgi_app(standin), aws_api=True)

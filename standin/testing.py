@@ -119,3 +119,13 @@ def settled_runs(codepipeline: Any, pipeline: str) -> list[dict] | None:
     """The executions once there is at least one and none is running, else None."""
     runs = pipeline_runs(codepipeline, pipeline)
     return runs if runs and all(r["status"] not in ("InProgress", "Stopping") for r in runs) else None
+
+
+def wait_stack(cloudformation: Any, name: str, timeout: float = 60) -> dict:
+    """The stack once it has left every ``*_IN_PROGRESS`` status."""
+
+    def settled() -> dict | None:
+        stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+        return None if stack["StackStatus"].endswith("IN_PROGRESS") else stack
+
+    return wait_for(settled, timeout, f"stack {name} to leave *_IN_PROGRESS", interval=0.05)

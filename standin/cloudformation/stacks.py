@@ -23,7 +23,7 @@ from moto.cloudformation.utils import generate_stack_id
 # moto_fixes imports this package (the custom resource, the dependency order) to correct moto with it; the
 # engine uses moto_fixes only when a stack runs, so the import order between the two never matters.
 from standin import changes, moto_fixes
-from standin.cloudformation import stack_role
+from standin.cloudformation import resource_permissions, stack_role
 from standin.cloudformation.dependencies import creation_order, dependencies, moto_state, run_when_ready
 from standin.dispatch import AwsError
 
@@ -143,6 +143,16 @@ def _create_resources(stack: Stack, disable_rollback: bool) -> None:
                     instance.cf_resource_type = resource_type
                     instance.logical_resource_id = logical_id
                     physical = str(getattr(instance, "physical_resource_id", "") or "")
+                    properties = parsing.clean_json(
+                        resources[logical_id].get("Properties") or {}, stack.resource_map
+                    )
+                    refused = resource_permissions.refusal(
+                        stack, logical_id, resource_type, properties, physical
+                    )
+                    if refused is not None:  # the handler failed: what it made is cleaned up, as AWS does
+                        stack.resource_map._delete_resource(instance, resources[logical_id])
+                        stack.resource_map._parsed_resources.pop(logical_id, None)
+                        raise AwsError("AccessDenied", refused)
                     _propagate_stack_tags(stack, resource_type, physical)
         except Exception as error:  # noqa: BLE001 - any failure of one resource fails the stack
             reason = getattr(error, "message", None) or str(error) or type(error).__name__

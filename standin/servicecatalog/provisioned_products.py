@@ -4,8 +4,12 @@ product, update, terminate, search and scan (the work is the provisioning engine
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from standin.dispatch import AwsError, Context, operation
+from standin.iam.authorization import Principal
+from standin.iam.enforcement import context_keys
 from standin.servicecatalog.provisioning import (
     parameter_values,
     provision,
@@ -16,6 +20,8 @@ from standin.servicecatalog.provisioning import (
 )
 from standin.servicecatalog.state import (
     SERVICE,
+    STORE,
+    CatalogStore,
     ProvisionedProduct,
     find_artifact,
     find_product,
@@ -25,6 +31,39 @@ from standin.servicecatalog.state import (
     require,
     store,
 )
+
+
+@context_keys(SERVICE)
+def user_level(
+    standin: Any,
+    account: str,
+    region: str,
+    operation_name: str,
+    params: Mapping[str, Any],
+    principal: Principal,
+) -> dict[str, list[str]]:
+    """`servicecatalog:userLevel` of a request on a provisioned product: `self` for the session that
+    provisioned it, `role` for another session of its role, `account` for anyone else in the account."""
+    wanted_id = params.get("ProvisionedProductId") or (
+        params.get("Id") if "ProvisionedProduct" in operation_name else None
+    )
+    wanted_name = params.get("ProvisionedProductName")
+    if not wanted_id and not wanted_name:
+        return {}
+    catalog = standin.layer.store(STORE, account, region, CatalogStore)
+    found = next(
+        (pp for pp in list(catalog.provisioned.values()) if pp.id == wanted_id or pp.name == wanted_name),
+        None,
+    )
+    if found is None or not found.user_arn:
+        return {}
+    if found.user_arn == principal.arn:
+        return {"servicecatalog:userLevel": ["self"]}
+    same_role = (
+        ":assumed-role/" in found.user_arn
+        and found.user_arn.split("/")[1] == principal.entity_arn.rsplit("/", 1)[-1]
+    )
+    return {"servicecatalog:userLevel": ["role" if same_role else "account"]}
 
 
 @operation(SERVICE, "ProvisionProduct")
@@ -101,7 +140,7 @@ def _attributes(ctx: Context, pp: ProvisionedProduct) -> dict:
         "ProductName": product.name if product else "",
         "ProvisioningArtifactId": pp.artifact_id,
         "ProvisioningArtifactName": artifact.name if artifact else "",
-        "UserArn": f"arn:aws:iam::{ctx.account_id}:user/moto",
+        "UserArn": pp.user_arn,
     }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from generator.validation import check_parameters
 from standin.cloudformation import stacks
 from standin.dispatch import AwsError, Context
+from standin.iam.identity import session_arn
 from standin.servicecatalog.state import (
     ProvisionedProduct,
     Record,
@@ -125,6 +126,7 @@ def provision(
         tags=dict(tags or {}),
         parameters=dict(values),
         idempotency_token=token or new_id("", 20),
+        user_arn=session_arn(ctx),
     )
     stack_tags = {**pp.tags, "aws:servicecatalog:provisionedProductArn": pp.arn}
     try:

@@ -134,6 +134,8 @@ class ProvisionedProduct:
     status: str = "UNDER_CHANGE"
     status_message: str = ""
     stack_id: str | None = None
+    # Who provisioned it, as STS names the caller (`UserArn`; `servicecatalog:userLevel` compares it).
+    user_arn: str = ""
     records: list[Record] = field(default_factory=list)
     last_success: str | None = None
     terminated: bool = False

@@ -3,15 +3,13 @@ what Service Catalog holds, and a recorder of the calls `sm-mlops` makes (with o
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
-from demo.account import as_role
-from permissions.trust import trust_policy
+from demo.account import as_role, create_studio_role
 from scripts import projects
 from scripts.common import Aws, Waiter
 from scripts.iam_roles import ensure_roles
@@ -27,8 +25,7 @@ def fast() -> Waiter:
 def prepare(aws: Aws) -> Aws:
     """The service roles `bootstrap` makes and a Studio execution role, as an admin's account has them."""
     ensure_roles(aws, "service-catalog")
-    trust = json.dumps(trust_policy(["sagemaker.amazonaws.com"]))
-    aws.client("iam").create_role(RoleName=STUDIO_ROLE_NAME, AssumeRolePolicyDocument=trust)
+    create_studio_role(aws.client("iam"), aws.account, STUDIO_ROLE_NAME)
     return aws
 
 

@@ -34,12 +34,17 @@ def registered(aws: Aws, template: Path, **kwargs: object) -> str:
 
 
 def other_role(
-    aws: Aws, name: str = "AmazonSageMaker-ExecutionRole-other", path: str = "/service-role/"
+    aws: Aws,
+    name: str = "AmazonSageMaker-ExecutionRole-other",
+    path: str = "/service-role/",
+    policy: str = "AmazonSageMakerFullAccess",
 ) -> str:
-    trust = json.dumps(trust_policy(["sagemaker.amazonaws.com"]))
-    return str(
-        aws.client("iam").create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
-    )
+    """A role the admin's account may assume, with one AWS managed policy (a Studio role's, by default)."""
+    iam = aws.client("iam")
+    trust = json.dumps(trust_policy(["sagemaker.amazonaws.com"], accounts=[aws.account]))
+    arn = iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    iam.attach_role_policy(RoleName=name, PolicyArn=f"arn:aws:iam::aws:policy/{policy}")
+    return str(arn)
 
 
 def test_create_as_the_studio_role_uses_the_end_user_api_only(
@@ -80,13 +85,15 @@ def test_a_caller_without_launch_path_is_told_which_identity_to_add_and_how(aws:
             attempt()
         message = str(caught.value)
         assert "assumed-role/AmazonSageMaker-ExecutionRole-other/" in message
-        assert f"sm-mlops register --studio-role-arn {role}" in message
+        # The outsider may not read IAM (iam:GetRole), so the role's path is unknown to it: the name is given.
+        assert f"sm-mlops register --studio-role-arn arn:aws:iam::{aws.account}:role/" in message
+        assert role.rsplit("/", 1)[-1] in message
         assert "--add-caller" in message
     assert aws.client("sagemaker").list_projects()["ProjectSummaryList"] == []
 
 
 def test_register_add_caller_makes_the_callers_role_a_principal(aws: Aws, v1: Path) -> None:
-    role = other_role(aws, "ci-admin", "/team/")
+    role = other_role(aws, "ci-admin", "/team/", policy="AdministratorAccess")
     caller = as_role(aws, role)
     product = registered(caller, v1, add_caller=True)
     principals = aws.client("servicecatalog").list_principals_for_portfolio(

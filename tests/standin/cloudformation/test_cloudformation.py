@@ -7,17 +7,9 @@ import json
 import pytest
 
 from permissions.trust import trust_policy
-from standin.testing import wait_for
+from standin.testing import wait_for, wait_stack
 
 ROLE_TRUST = trust_policy(["codepipeline.amazonaws.com"])
-
-
-def wait_stack(cfn, name: str, timeout: float = 60) -> dict:
-    def settled():
-        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
-        return None if stack["StackStatus"].endswith("IN_PROGRESS") else stack
-
-    return wait_for(settled, timeout, f"stack {name} to leave *_IN_PROGRESS", interval=0.05)
 
 
 def wait_deleted(cfn, name: str, timeout: float = 60) -> None:

@@ -55,6 +55,8 @@ def launch_role(standin: Any, *extra_actions: str) -> str:
         AssumeRolePolicyDocument=json.dumps(TRUST),
     )["Role"]["Arn"]
     policy = launch_policy_lambda_statements()
+    # The function's Role is passed to Lambda (the managed policy's PassRole statements, narrowed to it).
+    policy["Statement"].append({"Effect": "Allow", "Action": "iam:PassRole", "Resource": arn})
     if extra_actions:
         policy["Statement"].append(
             {

@@ -4,6 +4,8 @@ as IAM knows the caller from the request's credentials: to anyone else the produ
 import pytest
 from botocore.exceptions import ClientError
 
+from demo.account import create_studio_role
+
 SMALL = """
 AWSTemplateFormatVersion: '2010-09-09'
 Parameters:
@@ -16,9 +18,10 @@ Resources:
   Bucket:
     Type: AWS::S3::Bucket
     Properties:
-      BucketName: !Sub 'sc-user-${Suffix}'
+      # sagemaker-*: the only buckets AWS's launch role may create
+      BucketName: !Sub 'sagemaker-sc-user-${Suffix}'
 """
-TRUST = '{"Version": "2012-10-17", "Statement": []}'
+ACCOUNT = "123456789012"
 
 
 def _code(call, **kwargs):
@@ -47,9 +50,7 @@ def test_a_principal_sees_the_product_and_its_launch_path(standin, registered, a
 def test_a_caller_that_is_no_principal_sees_no_product(standin, registered, as_role, who):
     ids = registered(SMALL)
     if who == "another role":
-        other = standin.client("iam").create_role(RoleName="Other", AssumeRolePolicyDocument=TRUST)["Role"][
-            "Arn"
-        ]
+        other = create_studio_role(standin.client("iam"), ACCOUNT, "Other")
         sc = as_role("servicecatalog", other)
     else:
         sc = standin.client("servicecatalog")
@@ -88,9 +89,7 @@ def test_a_caller_that_is_no_principal_sees_no_product(standin, registered, as_r
 def test_a_principal_pattern_matches_roles_by_name(standin, registered, as_role):
     ids = registered(SMALL)
     iam = standin.client("iam")
-    role = iam.create_role(RoleName="team-ds-alice", Path="/ds/", AssumeRolePolicyDocument=TRUST)["Role"][
-        "Arn"
-    ]
+    role = create_studio_role(iam, ACCOUNT, "team-ds-alice", path="/ds/")
     sc = as_role("servicecatalog", role)
     assert sc.search_products()["ProductViewSummaries"] == []
     standin.client("servicecatalog").associate_principal_with_portfolio(

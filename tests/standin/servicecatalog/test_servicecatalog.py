@@ -26,7 +26,8 @@ Resources:
   Bucket:
     Type: AWS::S3::Bucket
     Properties:
-      BucketName: !Sub 'sc-test-${BucketSuffix}'
+      # sagemaker-*: the only buckets AWS's launch role may create
+      BucketName: !Sub 'sagemaker-sc-test-${BucketSuffix}'
 Outputs:
   BucketName:
     Value: !Ref Bucket
@@ -154,14 +155,14 @@ def test_provision_creates_a_stack_and_terminate_deletes_it(standin, registered,
     )["RecordDetail"]
     done = _wait_record(sc, record["RecordId"])
     assert done["RecordDetail"]["Status"] == "SUCCEEDED", done
-    assert {"OutputKey": "BucketName", "OutputValue": "sc-test-one", "Description": ""} in done[
+    assert {"OutputKey": "BucketName", "OutputValue": "sagemaker-sc-test-one", "Description": ""} in done[
         "RecordOutputs"
     ]
     pp = sc.describe_provisioned_product(Name="small")["ProvisionedProductDetail"]
     assert pp["Status"] == "AVAILABLE" and pp["LaunchRoleArn"] == ids["launch_role"]
     stack_name = f"SC-{standin.account_id}-{pp['Id']}"
     assert cfn.describe_stacks(StackName=stack_name)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
-    assert "sc-test-one" in [b["Name"] for b in standin.client("s3").list_buckets()["Buckets"]]
+    assert "sagemaker-sc-test-one" in [b["Name"] for b in standin.client("s3").list_buckets()["Buckets"]]
     attributes = sc.search_provisioned_products(Filters={"SearchQuery": ["name:small"]})[
         "ProvisionedProducts"
     ]
