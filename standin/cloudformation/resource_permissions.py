@@ -10,7 +10,6 @@ resource with the handler's message, as CloudFormation reports it in the resourc
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,10 +17,10 @@ from moto.cloudformation.models import Stack
 
 from permissions.needs import Need
 from permissions.resources import RESOURCE_TYPES
+from standin.cloudformation.stack_role import SESSION, handler_message
 from standin.dispatch import AwsError
 from standin.iam.authorization import Principal, check, principal_for_role
 
-SERVICE_CATALOG_SESSION = "servicecatalog"  # the session name Service Catalog gives the launch role
 CLOUDFORMATION_SESSION = "AWSCloudFormation"
 # Types whose calls are on what a property names, not on the resource's own physical id.
 _NAMED_BY = {"AWS::S3::BucketPolicy": "Bucket", "AWS::CloudFormation::CustomResource": "ServiceToken"}
@@ -34,7 +33,7 @@ def stack_principal(stack: Stack) -> Principal | None:
     """The role a stack's resources are made as; None when the stack has none (the caller's own rights)."""
     if not stack.role_arn:
         return None
-    session = SERVICE_CATALOG_SESSION if stack.name.startswith("SC-") else CLOUDFORMATION_SESSION
+    session = SESSION if stack.name.startswith("SC-") else CLOUDFORMATION_SESSION
     return principal_for_role(stack.account_id, stack.role_arn, session)
 
 
@@ -104,8 +103,5 @@ def refusal(
             check(principal, need.action, resource, _context(need, fields, tags))
         except AwsError as error:
             service = _SERVICES.get(need.action.split(":", 1)[0], need.action.split(":", 1)[0])
-            return (
-                f'Resource handler returned message: "{error.message} (Service: {service}, Status Code: 403, '
-                f'Request ID: {uuid.uuid4()})" (RequestToken: {uuid.uuid4()}, HandlerErrorCode: AccessDenied)'
-            )
+            return handler_message(error, service)
     return None

@@ -13,11 +13,19 @@ from typing import Any
 
 from moto.cloudformation.models import Stack
 
-from standin.iam.policy_evaluation import ALLOWED, EXPLICIT_DENY, Request, evaluate
-from standin.iam.policy_simulator import role_documents
+from standin.dispatch import AwsError
+from standin.iam.authorization import check, principal_for_role
 
 FUNCTION = "AWS::Lambda::Function"
 SESSION = "servicecatalog"  # the session name Service Catalog gives the launch role it assumes
+
+
+def handler_message(error: AwsError, service: str) -> str:
+    """A refused call as CloudFormation reports a resource handler's failure in the resource's event."""
+    return (
+        f'Resource handler returned message: "{error.message} (Service: {service}, Status Code: 403, '
+        f'Request ID: {uuid.uuid4()})" (RequestToken: {uuid.uuid4()}, HandlerErrorCode: AccessDenied)'
+    )
 
 
 def function_updates(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str]]:
@@ -45,26 +53,13 @@ def refusal(stack: Stack, template: dict[str, Any]) -> tuple[str, str] | None:
     calls = function_updates(stack.template_dict, template)
     if not calls:
         return None
-    documents = role_documents(stack.account_id, role_arn)
-    partition = role_arn.split(":")[1]
-    principal = (
-        f"arn:{partition}:sts::{stack.account_id}:assumed-role/{role_arn.rsplit('/', 1)[-1]}/{SESSION}"
-    )
-    where = f"arn:{partition}:lambda:{stack.region_name}:{stack.account_id}:function"
+    principal = principal_for_role(stack.account_id, role_arn, SESSION)
+    where = f"arn:{role_arn.split(':')[1]}:lambda:{stack.region_name}:{stack.account_id}:function"
     for name, action in calls:
         function = stack.resource_map._parsed_resources.get(name)
         arn = getattr(function, "function_arn", None) or f"{where}:*"
-        decision = evaluate(documents, Request(action, arn)).decision
-        if decision == ALLOWED:
-            continue
-        why = (
-            "with an explicit deny in an identity-based policy"
-            if decision == EXPLICIT_DENY
-            else f"because no identity-based policy allows the {action} action"
-        )
-        return name, (
-            f'Resource handler returned message: "User: {principal} is not authorized to perform: {action} '
-            f'on resource: {arn} {why} (Service: Lambda, Status Code: 403, Request ID: {uuid.uuid4()})" '
-            f"(RequestToken: {uuid.uuid4()}, HandlerErrorCode: AccessDenied)"
-        )
+        try:
+            check(principal, action, arn)
+        except AwsError as error:
+            return name, handler_message(error, "Lambda")
     return None
